@@ -1,0 +1,97 @@
+"""One module per check. Each builds its command and parses its tool's output.
+
+A check module provides ``NAME``, ``TOOL``, ``plan(project) -> Invocation | Outcome`` (an
+Outcome when it cannot run, e.g. the tool is missing) and the pure
+``parse(output, context) -> Outcome``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Protocol
+
+from hooks.findings import Outcome
+from hooks.projects import Project
+
+
+@dataclass(frozen=True, slots=True)
+class PathMap:
+    """Turns a path as a tool printed it into a path relative to the repository root."""
+
+    repo_root: str
+    project_rel: str
+
+    def __call__(self, tool_path: str) -> str:
+        if os.path.isabs(tool_path):
+            root = self.repo_root
+            real_root = os.path.realpath(root)
+            for base in (root, real_root):
+                rel = os.path.relpath(tool_path, base)
+                if not rel.startswith(".."):
+                    return PurePosixPath(rel.replace(os.sep, "/")).as_posix()
+            real = os.path.relpath(os.path.realpath(tool_path), real_root)
+            return real.replace(os.sep, "/")
+        joined = os.path.normpath(os.path.join(self.project_rel, tool_path))
+        return joined.replace(os.sep, "/")
+
+
+@dataclass(frozen=True, slots=True)
+class ParseContext:
+    """What a parser needs to know besides the output itself."""
+
+    paths: PathMap
+    ruff_fix: bool = False
+    allow_no_tests: bool = False
+    check: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolOutput:
+    exit_code: int
+    stdout: str
+    stderr: str
+    report: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """A planned tool run: argv, folder, environment, and how to parse what comes out."""
+
+    check: str
+    argv: tuple[str, ...]
+    cwd: Path
+    context: ParseContext
+    tool: str
+    tool_version: str
+    tool_source: str
+    env: Mapping[str, str] = field(default_factory=dict)
+    report_file: bool = False
+    stdout_tail_only: bool = False
+
+
+class Check(Protocol):
+    NAME: str
+    TOOL: str
+
+    def plan(self, project: Project) -> Invocation | Outcome: ...
+
+    def parse(self, output: ToolOutput, context: ParseContext) -> Outcome: ...
+
+
+def context_for(project: Project, check: str, **kwargs: bool) -> ParseContext:
+    return ParseContext(PathMap(str(project.repo_root), project.rel), check=check, **kwargs)
+
+
+def tail(text: str, lines: int = 30) -> str:
+    """The last lines of a tool's output, shown when its output cannot be parsed."""
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+def all_checks() -> dict[str, Check]:
+    from hooks.checks import mypy, pytest, ruff_check, ruff_format
+
+    modules: list[Check] = [ruff_check, ruff_format, mypy, pytest]
+    return {m.NAME: m for m in modules}

@@ -1,0 +1,206 @@
+"""mypy on the project's targets, with the project's interpreter, parsed from ``-O json``.
+
+Fail-closed points: a configuration mypy cannot read (it only warns and carries on, possibly with
+``strict`` off), ``INTERNAL ERROR``, and output that is neither JSON nor mypy's text format.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import re
+import tomllib
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from hooks.checks import Invocation, ParseContext, ToolOutput, context_for, tail
+from hooks.findings import Finding, Outcome, Status, count_line
+from hooks.projects import Project, mypy_tool
+
+NAME = "mypy"
+TOOL = "mypy"
+
+TEST_DIRS = frozenset({"test", "tests", "testing"})
+INI_FILES = ("mypy.ini", ".mypy.ini", "setup.cfg")
+TARGET_KEYS = ("files", "packages", "modules")
+
+_TEXT = re.compile(
+    r"^(?P<path>[^\n]+?):(?P<line>\d+):(?:(?P<col>\d+):)?\s*(?P<sev>error|note|warning): "
+    r"(?P<msg>.*?)(?:\s+\[(?P<code>[a-z0-9-]+)\])?$"
+)
+_CONFIG_WARNING = re.compile(r"^(?P<file>[^\s:][^:]*\.(?:toml|ini|cfg)): (?P<msg>.+)$")
+
+
+def configured_targets(project_dir: Path) -> bool:
+    """Whether mypy's own config names what to check (``files``, ``packages``, ``modules``)."""
+    for name in INI_FILES:
+        path = project_dir / name
+        if not path.is_file():
+            continue
+        parser = configparser.ConfigParser()
+        try:
+            parser.read(path, encoding="utf-8")
+        except (configparser.Error, UnicodeDecodeError):
+            return False
+        if parser.has_section("mypy"):
+            return any(parser.has_option("mypy", k) for k in TARGET_KEYS)
+    path = project_dir / "pyproject.toml"
+    if path.is_file():
+        try:
+            data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
+            return False
+        section = data.get("tool", {}).get("mypy", {})
+        return isinstance(section, dict) and any(k in section for k in TARGET_KEYS)
+    return False
+
+
+def default_targets(project_dir: Path) -> tuple[str, ...]:
+    """The project's importable packages: top-level folders with ``__init__.py`` that are not
+    tests, and the packages under ``src/``; ``.`` when there are none."""
+    found: list[str] = []
+    for base, prefix in ((project_dir, ""), (project_dir / "src", "src/")):
+        if not base.is_dir():
+            continue
+        for child in sorted(base.iterdir()):
+            if (
+                child.is_dir()
+                and not child.name.startswith(".")
+                and child.name not in TEST_DIRS
+                and (child / "__init__.py").is_file()
+            ):
+                found.append(prefix + child.name)
+    return tuple(found) or (".",)
+
+
+def targets(project: Project) -> tuple[str, ...]:
+    settings = project.config.check(NAME)
+    if settings.targets is not None:
+        return settings.targets
+    if configured_targets(project.path):
+        return ()
+    return default_targets(project.path)
+
+
+def _json_capable(version: str) -> bool:
+    try:
+        major, minor = (int(p) for p in version.split(".")[:2])
+    except ValueError:
+        return True
+    return (major, minor) >= (1, 11)
+
+
+def plan(project: Project) -> Invocation | Outcome:
+    tool = mypy_tool(project)
+    if tool is None:
+        return Outcome(
+            Status.ERROR,
+            message="mypy is not installed: add it to the project env (pip install mypy) "
+            "or reinstall push-guardrail, which bundles it",
+        )
+    settings = project.config.check(NAME)
+    if _json_capable(tool.version):
+        fmt: tuple[str, ...] = ("-O", "json")
+    else:
+        fmt = ("--show-column-numbers", "--show-error-codes", "--no-pretty", "--no-error-summary")
+    argv = (
+        *tool.argv,
+        *fmt,
+        "--python-executable",
+        project.interpreter.python,
+        *settings.args,
+        *targets(project),
+    )
+    env = {"PYTHONDONTWRITEBYTECODE": "1"}
+    ctx = context_for(project, NAME)
+    return Invocation(NAME, argv, project.path, ctx, tool.name, tool.version, tool.source, env)
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _from_json(obj: dict[str, Any], context: ParseContext) -> Finding | None:
+    if obj.get("severity") != "error" or not isinstance(obj.get("file"), str):
+        return None
+    column = _int(obj.get("column"))
+    return Finding(
+        check=NAME,
+        path=context.paths(obj["file"]),
+        line=_int(obj.get("line")),
+        column=column + 1 if column is not None and column >= 0 else None,
+        end_line=_int(obj.get("end_line")),
+        end_column=_int(obj.get("end_column")),
+        code=str(obj.get("code") or "mypy"),
+        message=str(obj.get("message") or ""),
+        url=_docs_url(obj.get("code")),
+    )
+
+
+def _docs_url(code: object) -> str | None:
+    if not isinstance(code, str) or not code:
+        return None
+    return f"https://mypy.readthedocs.io/en/stable/_refs.html#code-{code}"
+
+
+def _from_text(match: re.Match[str], context: ParseContext) -> Finding | None:
+    if match["sev"] != "error":
+        return None
+    code = match["code"] or ("syntax" if "syntax" in match["msg"].lower() else "mypy")
+    return Finding(
+        check=NAME,
+        path=context.paths(match["path"]),
+        line=int(match["line"]),
+        column=int(match["col"]) if match["col"] else None,
+        code=code,
+        message=match["msg"],
+        url=_docs_url(code),
+    )
+
+
+def parse(output: ToolOutput, context: ParseContext) -> Outcome:
+    config_problems = [
+        line for line in output.stderr.splitlines() if _CONFIG_WARNING.match(line.strip())
+    ]
+    if config_problems:
+        return Outcome(
+            Status.ERROR,
+            message="mypy cannot read its configuration and would run with it ignored "
+            "(strict may be silently off):\n" + "\n".join(config_problems),
+        )
+    everything = output.stdout + "\n" + output.stderr
+    if "INTERNAL ERROR" in everything or "Traceback (most recent call last)" in everything:
+        return Outcome(Status.ERROR, message="mypy crashed:\n" + tail(everything, 15))
+    findings: list[Finding] = []
+    unknown: list[str] = []
+    for raw in output.stdout.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        finding: Finding | None = None
+        if line.startswith("{"):
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                unknown.append(line)
+                continue
+            if isinstance(obj, dict):
+                finding = _from_json(obj, context)
+        elif match := _TEXT.match(line):
+            finding = _from_text(match, context)
+        elif not line.startswith(("Success:", "Found ")):
+            unknown.append(line)
+        if finding is not None:
+            findings.append(finding)
+    if output.exit_code == 0 and not findings:
+        return Outcome(Status.PASSED, counts="no issues")
+    if output.exit_code in (1, 2) and findings:
+        return Outcome(Status.FAILED, tuple(findings), counts=count_line(findings))
+    outcome = Outcome(
+        Status.ERROR,
+        tuple(findings),
+        message=f"mypy exited {output.exit_code} with output the guardrail does not recognise:\n"
+        + tail(everything, 15),
+    )
+    return replace(outcome, counts=count_line(findings) if findings else "")

@@ -1,0 +1,38 @@
+"""``ruff check .`` with ``--no-fix``: never rewrites the user's files, even with ``fix = true``."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hooks.checks import Invocation, ParseContext, ToolOutput, context_for
+from hooks.checks.ruff_common import fix_enabled, parse_json
+from hooks.findings import Outcome, Status, count_line
+from hooks.projects import Project, ruff_tool
+
+NAME = "ruff-check"
+TOOL = "ruff"
+
+
+def plan(project: Project) -> Invocation | Outcome:
+    tool = ruff_tool(project)
+    if tool is None:
+        return Outcome(
+            Status.ERROR,
+            message="ruff is not installed: add it to the project env (pip install ruff) "
+            "or reinstall push-guardrail, which bundles it",
+        )
+    settings = project.config.check(NAME)
+    argv = (*tool.argv, "check", "--no-fix", "--output-format", "json", *settings.args, ".")
+    ctx = context_for(project, NAME, ruff_fix=fix_enabled(project.path))
+    return Invocation(NAME, argv, project.path, ctx, tool.name, tool.version, tool.source)
+
+
+def parse(output: ToolOutput, context: ParseContext) -> Outcome:
+    outcome = parse_json(output, context, default_code="ruff")
+    if outcome.status is Status.ERROR:
+        return outcome
+    counts = count_line(outcome.findings) if outcome.findings else "no problems"
+    if context.ruff_fix and any(not f.blocking for f in outcome.findings):
+        message = "fixable findings do not block: fix = true makes CI's `ruff check .` fix them"
+        return replace(outcome, counts=counts, message=message)
+    return replace(outcome, counts=counts)

@@ -1,0 +1,88 @@
+"""Parsing ruff's JSON output, shared by ``ruff check`` and ``ruff format --check``."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from hooks.checks import ParseContext, ToolOutput, tail
+from hooks.findings import Finding, Outcome, Status
+
+
+def fix_enabled(project_dir: Path) -> bool:
+    """Whether the project's ruff config sets ``fix = true`` (so CI's ``ruff check .`` fixes)."""
+    for name, keys in (
+        ("ruff.toml", ("fix",)),
+        (".ruff.toml", ("fix",)),
+        ("pyproject.toml", ("tool", "ruff", "fix")),
+    ):
+        path = project_dir / name
+        if not path.is_file():
+            continue
+        try:
+            data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
+            return False
+        if name == "pyproject.toml" and "ruff" not in data.get("tool", {}):
+            continue
+        for key in keys:
+            data = data.get(key) if isinstance(data, dict) else None
+        return data is True
+    return False
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def parse_json(output: ToolOutput, context: ParseContext, *, default_code: str) -> Outcome:
+    """ruff's ``--output-format json``: a list of diagnostics; anything else is an error."""
+    text = output.stdout.strip()
+    try:
+        items = json.loads(text) if text else None
+    except json.JSONDecodeError:
+        items = None
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        return Outcome(
+            Status.ERROR,
+            message=f"ruff exited {output.exit_code} without its JSON report",
+            counts="",
+        )
+    findings = []
+    for item in items:
+        loc = item.get("location") or {}
+        end = item.get("end_location") or {}
+        fix = item.get("fix")
+        fixable = isinstance(fix, dict) and fix.get("applicability") == "safe"
+        filename = item.get("filename")
+        code = item.get("code") or default_code
+        blocking = not (context.ruff_fix and fixable and context.check == "ruff-check")
+        findings.append(
+            Finding(
+                check=context.check,
+                path=context.paths(filename) if isinstance(filename, str) else None,
+                line=_int(loc.get("row")),
+                column=_int(loc.get("column")),
+                end_line=_int(end.get("row")),
+                end_column=_int(end.get("column")),
+                code=str(code),
+                message=str(item.get("message") or ""),
+                fixable=fixable,
+                url=item.get("url") if isinstance(item.get("url"), str) else None,
+                blocking=blocking,
+            )
+        )
+    if output.exit_code not in (0, 1) and not findings:
+        return Outcome(
+            Status.ERROR, message=f"ruff exited {output.exit_code}: {tail(output.stderr, 5)}"
+        )
+    if output.exit_code == 1 and not findings:
+        return Outcome(Status.ERROR, message="ruff exited 1 but reported nothing")
+    if output.exit_code == 0 and findings and all(f.blocking for f in findings):
+        return Outcome(Status.ERROR, message="ruff exited 0 but reported problems")
+    return Outcome(
+        Status.FAILED if any(f.blocking for f in findings) else Status.PASSED,
+        tuple(findings),
+    )

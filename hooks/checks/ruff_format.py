@@ -1,0 +1,39 @@
+"""``ruff format --check .``: reports unformatted files, never formats them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hooks.checks import Invocation, ParseContext, ToolOutput, context_for
+from hooks.checks.ruff_common import parse_json
+from hooks.findings import Outcome, Status, plural
+from hooks.projects import Project, ruff_tool
+
+NAME = "ruff-format"
+TOOL = "ruff"
+
+
+def plan(project: Project) -> Invocation | Outcome:
+    tool = ruff_tool(project)
+    if tool is None:
+        return Outcome(
+            Status.ERROR,
+            message="ruff is not installed: add it to the project env (pip install ruff) "
+            "or reinstall push-guardrail, which bundles it",
+        )
+    settings = project.config.check(NAME)
+    argv = (*tool.argv, "format", "--check", "--output-format", "json", *settings.args, ".")
+    ctx = context_for(project, NAME)
+    return Invocation(NAME, argv, project.path, ctx, tool.name, tool.version, tool.source)
+
+
+def parse(output: ToolOutput, context: ParseContext) -> Outcome:
+    outcome = parse_json(output, context, default_code="unformatted")
+    if outcome.status is Status.ERROR:
+        return outcome
+    unformatted = [f for f in outcome.findings if f.code == "unformatted"]
+    other = len(outcome.findings) - len(unformatted)
+    parts = [f"{plural(len(unformatted), 'file')} would be reformatted"] if unformatted else []
+    if other:
+        parts.append(plural(other, "error"))
+    return replace(outcome, counts=", ".join(parts) or "all files formatted")

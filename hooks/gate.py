@@ -1,0 +1,102 @@
+"""The run pipeline: config -> projects -> plan -> run -> results, for one tree."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hooks import __version__, proc
+from hooks.config import Layer
+from hooks.errors import GuardrailError
+from hooks.findings import CheckResult, exit_code_for
+from hooks.projects import Project, load_projects, mypy_tool, pytest_tool, ruff_tool
+from hooks.report import ProjectInfo, RunInfo
+from hooks.runner import plan, run_all
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """Everything ``guardrail run`` was asked for, typed."""
+
+    only: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+    fail_fast: bool | None = None
+    jobs: int | None = None
+    verbose: bool = False
+    layers: tuple[Layer, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    info: RunInfo
+    results: list[CheckResult]
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code_for(self.results)
+
+
+def repo_root(start: Path) -> Path:
+    """The top of the git work tree holding ``start``; ``start`` itself outside git."""
+    top = proc.output(["git", "rev-parse", "--show-toplevel"], cwd=start)
+    if top is None or not top.strip():
+        return start.resolve()
+    return Path(top.strip())
+
+
+def project_info(project: Project) -> ProjectInfo:
+    tools = []
+    for find in (ruff_tool, mypy_tool, pytest_tool):
+        tool = find(project)
+        if tool is not None:
+            tools.append((tool.name, tool.version, tool.source))
+    interp = project.interpreter
+    return ProjectInfo(
+        rel=project.rel,
+        python=interp.python,
+        python_version=interp.version,
+        python_source=interp.source,
+        tools=tuple(tools),
+        warning=interp.warning,
+    )
+
+
+def default_jobs() -> int:
+    return max(os.cpu_count() or 1, 1)
+
+
+def run_tree(
+    root: Path,
+    options: RunOptions,
+    *,
+    target: str,
+    notes: Sequence[str] = (),
+    tree: str | None = None,
+    on_done: Callable[[CheckResult], None] | None = None,
+) -> RunOutcome:
+    """Check every project under ``root`` and return the results in the guardrail order.
+
+    ``tree`` is the git tree id of the content being checked when the caller knows it (a pushed
+    commit's tree); it keys the verdict cache.
+    """
+    projects = load_projects(root, options.layers)
+    if not projects:
+        raise GuardrailError(f"{root}: no Python project found (no pyproject.toml)")
+    fail_fast = (
+        options.fail_fast
+        if options.fail_fast is not None
+        else any(p.config.fail_fast for p in projects)
+    )
+    configured_jobs = [p.config.jobs for p in projects if p.config.jobs is not None]
+    jobs = options.jobs or (min(configured_jobs) if configured_jobs else default_jobs())
+    planned = plan(projects, only=options.only, skip=options.skip)
+    info = RunInfo(
+        version=__version__,
+        target=target,
+        notes=tuple(notes),
+        projects=tuple(project_info(p) for p in projects),
+    )
+    results = run_all(planned, jobs=jobs, fail_fast=fail_fast, on_done=on_done)
+    return RunOutcome(info, results)

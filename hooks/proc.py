@@ -1,0 +1,161 @@
+"""The one subprocess wrapper: own process group, output to temp files, timeout, kill.
+
+Every child starts in a new session so that a timeout or an interrupt ends the whole tree it
+spawned (pytest workers, mypy daemons) and not only the direct child.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO
+
+TAIL_BYTES = 64 * 1024
+
+_live: set[subprocess.Popen[bytes]] = set()
+_live_lock = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class ProcResult:
+    """What a child did. ``missing`` means the executable was not found."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    duration: float
+    timed_out: bool = False
+    missing: bool = False
+    signal: int | None = None
+
+
+def _read(f: IO[bytes], tail: bool) -> str:
+    f.flush()
+    size = f.seek(0, os.SEEK_END)
+    if tail and size > TAIL_BYTES:
+        f.seek(size - TAIL_BYTES)
+    else:
+        f.seek(0)
+    return f.read().decode("utf-8", errors="replace")
+
+
+def _kill_group(proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)
+
+
+def _wait(
+    proc: subprocess.Popen[bytes], timeout: float | None, cancel: threading.Event | None
+) -> bool:
+    """Wait for the child; kill its group on timeout or cancel. True when it timed out."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        step = 0.05 if cancel is not None else None
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            step = left if step is None else min(step, left)
+        try:
+            proc.wait(timeout=None if step is None else max(step, 0))
+            return False
+        except subprocess.TimeoutExpired:
+            pass
+        if cancel is not None and cancel.is_set():
+            _kill_group(proc)
+            proc.wait()
+            return False
+        if deadline is not None and time.monotonic() >= deadline:
+            _kill_group(proc)
+            proc.wait()
+            return True
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    stdout_tail_only: bool = False,
+    stdin: bytes | None = None,
+    cancel: threading.Event | None = None,
+) -> ProcResult:
+    """Run ``argv`` (never through a shell) and wait; never raises for the child's failures."""
+    start = time.monotonic()
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+    ):
+        try:
+            proc = subprocess.Popen(
+                list(argv),
+                cwd=cwd,
+                env=dict(env) if env is not None else None,
+                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
+            )
+        except (FileNotFoundError, NotADirectoryError, PermissionError) as exc:
+            return ProcResult(
+                tuple(argv), 127, "", str(exc), time.monotonic() - start, missing=True
+            )
+        with _live_lock:
+            _live.add(proc)
+        timed_out = False
+        try:
+            if stdin is not None and proc.stdin is not None:
+                try:
+                    proc.stdin.write(stdin)
+                    proc.stdin.close()
+                except BrokenPipeError:
+                    pass
+            timed_out = _wait(proc, timeout, cancel)
+        except BaseException:
+            _kill_group(proc)
+            proc.wait()
+            raise
+        finally:
+            with _live_lock:
+                _live.discard(proc)
+        # Grandchildren may outlive a finished child; a check leaves nothing behind.
+        _kill_group(proc)
+        rc = proc.returncode
+        return ProcResult(
+            argv=tuple(argv),
+            returncode=rc,
+            stdout=_read(out, stdout_tail_only),
+            stderr=_read(err, True),
+            duration=time.monotonic() - start,
+            timed_out=timed_out,
+            signal=-rc if rc < 0 else None,
+        )
+
+
+def output(argv: Sequence[str], *, cwd: str | os.PathLike[str] | None = None) -> str | None:
+    """Stdout of a quick command such as ``git rev-parse``, or None when it failed."""
+    res = run(argv, cwd=cwd, timeout=60)
+    if res.missing or res.timed_out or res.returncode != 0:
+        return None
+    return res.stdout
+
+
+def terminate_all(grace: float = 1.0) -> None:
+    """End every live child's process group: SIGTERM, then SIGKILL after ``grace`` seconds."""
+    with _live_lock:
+        procs = list(_live)
+    for p in procs:
+        _kill_group(p, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for p in procs:
+        remaining = deadline - time.monotonic()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            p.wait(timeout=max(remaining, 0.01))
+        _kill_group(p, signal.SIGKILL)

@@ -1,0 +1,271 @@
+"""Find the projects in a repository, their interpreter and the tools that will check them."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import sysconfig
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hooks import proc
+from hooks.config import Layer, ProjectConfig, load_project_layer, resolve, root_projects
+from hooks.errors import GuardrailError
+
+SKIP_DIRS = frozenset(
+    {"node_modules", "build", "dist", "site-packages", "__pycache__", "htmlcov", "venv", "env"}
+)
+
+_PROBE = r"""
+import json, sys, sysconfig
+from importlib import metadata
+dists = {}
+for d in metadata.distributions():
+    name = d.metadata["Name"]
+    if name:
+        dists.setdefault(name.lower().replace("_", "-"), d.version)
+print(json.dumps({
+    "version": "%d.%d.%d" % sys.version_info[:3],
+    "prefix": sys.prefix,
+    "executable": sys.executable,
+    "scripts": sysconfig.get_path("scripts"),
+    "dists": dists,
+}))
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Interpreter:
+    """The Python a project's tests and type checks run with."""
+
+    python: str
+    version: str
+    source: str
+    prefix: str
+    scripts: str
+    dists: Mapping[str, str] = field(default_factory=dict)
+    warning: str | None = None
+
+    def has(self, dist: str) -> bool:
+        return dist in self.dists
+
+
+@dataclass(frozen=True, slots=True)
+class Tool:
+    """How to start one tool: the argv prefix, its version and where it came from."""
+
+    name: str
+    argv: tuple[str, ...]
+    version: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """One Python project: a folder of the repository with its own config and interpreter."""
+
+    repo_root: Path
+    rel: str
+    config: ProjectConfig
+    interpreter: Interpreter
+
+    @property
+    def path(self) -> Path:
+        return self.repo_root / self.rel if self.rel != "." else self.repo_root
+
+
+def _is_venv(path: Path) -> bool:
+    return (path / "pyvenv.cfg").is_file()
+
+
+def discover(repo_root: Path) -> tuple[str, ...]:
+    """Project folders, relative to the root, in a stable order.
+
+    ``[tool.guardrail] projects`` in the root's pyproject.toml wins; otherwise every folder
+    holding a pyproject.toml, skipping virtualenvs, hidden folders and build output. A repository
+    with no pyproject.toml at all is one project at its root.
+    """
+    configured = root_projects(repo_root)
+    if configured is not None:
+        for rel in configured:
+            if not (repo_root / rel).is_dir():
+                raise GuardrailError(
+                    f"{repo_root / 'pyproject.toml'}: tool.guardrail.projects names {rel!r}, "
+                    "which is not a folder of this repository"
+                )
+        return tuple(_norm(rel) for rel in configured)
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(repo_root):
+        here = Path(dirpath)
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if not d.startswith(".") and d not in SKIP_DIRS and not _is_venv(here / d)
+        )
+        if "pyproject.toml" in filenames:
+            found.append(_norm(os.path.relpath(here, repo_root)))
+    return tuple(found) or (".",)
+
+
+def _norm(rel: str) -> str:
+    rel = os.path.normpath(rel).replace(os.sep, "/")
+    return "." if rel in ("", ".") else rel
+
+
+def _own_prefix() -> Path:
+    return Path(sys.prefix).resolve()
+
+
+def _inside(path: Path, prefix: Path) -> bool:
+    try:
+        path.resolve().relative_to(prefix)
+    except ValueError:
+        return False
+    return True
+
+
+def _venv_python(venv: Path) -> Path:
+    return venv / "bin" / "python"
+
+
+def _candidates(
+    project_dir: Path, repo_root: Path, configured: str | None
+) -> Iterable[tuple[str, str]]:
+    if configured is not None:
+        yield str((project_dir / configured).absolute()), "[tool.guardrail] python"
+        return
+    seen: set[Path] = set()
+    for base in (project_dir, repo_root):
+        for name in (".venv", "venv"):
+            venv = base / name
+            if venv in seen:
+                continue
+            seen.add(venv)
+            if _venv_python(venv).exists():
+                where = os.path.relpath(venv, repo_root)
+                yield str(_venv_python(venv).absolute()), where
+    active = os.environ.get("VIRTUAL_ENV")
+    if active and not _inside(Path(active), _own_prefix()) and _venv_python(Path(active)).exists():
+        yield str(_venv_python(Path(active))), "VIRTUAL_ENV"
+    for entry in os.environ.get("PATH", "").split(os.pathsep):
+        if not entry or _inside(Path(entry), _own_prefix()):
+            continue
+        exe = Path(entry) / "python3"
+        if exe.is_file() and os.access(exe, os.X_OK):
+            yield str(exe), "python3 on PATH"
+            break
+
+
+def probe(python: str) -> dict[str, object] | None:
+    """Ask an interpreter for its version, prefix and installed distributions."""
+    res = proc.run([python, "-I", "-c", _PROBE], timeout=60)
+    if res.missing or res.timed_out or res.returncode != 0:
+        return None
+    try:
+        data = json.loads(res.stdout)
+    except json.JSONDecodeError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def find_interpreter(project_dir: Path, repo_root: Path, configured: str | None) -> Interpreter:
+    """The project's interpreter, by the documented search order; the hook's own as last resort."""
+    for python, source in _candidates(project_dir, repo_root, configured):
+        info = probe(python)
+        if info is not None:
+            return _interpreter(python, source, info)
+        if configured is not None:
+            raise GuardrailError(
+                f"{project_dir / 'pyproject.toml'}: tool.guardrail.python = {configured!r} "
+                f"({python}) is not a working Python interpreter. Point it at the project's "
+                'interpreter, e.g. python = ".venv/bin/python", or remove the key.'
+            )
+    info = probe(sys.executable)
+    if info is None:
+        raise GuardrailError(f"the guardrail's own interpreter {sys.executable} does not run")
+    return _interpreter(
+        sys.executable,
+        "the guardrail's own environment",
+        info,
+        warning=(
+            "no project interpreter found (no .venv or venv, no VIRTUAL_ENV, no python3 on PATH): "
+            "mypy and pytest run with the guardrail's own environment, which lacks the project's "
+            "dependencies. Create .venv or set [tool.guardrail] python."
+        ),
+    )
+
+
+def _interpreter(
+    python: str, source: str, info: Mapping[str, object], warning: str | None = None
+) -> Interpreter:
+    dists = info.get("dists")
+    return Interpreter(
+        python=python,
+        version=str(info.get("version", "?")),
+        source=source,
+        prefix=str(info.get("prefix", "")),
+        scripts=str(info.get("scripts", "")),
+        dists=dict(dists) if isinstance(dists, dict) else {},
+        warning=warning,
+    )
+
+
+def load_projects(repo_root: Path, extra_layers: Iterable[Layer] = ()) -> list[Project]:
+    """Every project with its resolved config and interpreter."""
+    layers = list(extra_layers)
+    projects: list[Project] = []
+    interpreters: dict[tuple[str, str | None], Interpreter] = {}
+    for rel in discover(repo_root):
+        path = repo_root / rel if rel != "." else repo_root
+        config = resolve([*layers, load_project_layer(path, repo_root=rel == ".")])
+        key = (str(path), config.python)
+        if key not in interpreters:
+            interpreters[key] = find_interpreter(path, repo_root, config.python)
+        projects.append(Project(repo_root, rel, config, interpreters[key]))
+    return projects
+
+
+def _own_version(dist: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def ruff_tool(project: Project) -> Tool | None:
+    """ruff from the project env when it has one (and tools = "project"), else the bundled one."""
+    interp = project.interpreter
+    if project.config.tools == "project" and interp.has("ruff"):
+        exe = Path(interp.scripts) / "ruff"
+        if exe.exists():
+            return Tool("ruff", (str(exe),), interp.dists["ruff"], "project env")
+    exe_path = Path(sysconfig.get_path("scripts")) / "ruff"
+    if exe_path.exists():
+        return Tool("ruff", (str(exe_path),), _own_version("ruff"), "bundled")
+    found = shutil.which("ruff")
+    if found:
+        return Tool("ruff", (found,), "?", "PATH")
+    return None
+
+
+def mypy_tool(project: Project) -> Tool | None:
+    """mypy from the project env when it has one (and tools = "project"), else the bundled one."""
+    interp = project.interpreter
+    if project.config.tools == "project" and interp.has("mypy"):
+        return Tool("mypy", (interp.python, "-m", "mypy"), interp.dists["mypy"], "project env")
+    if _own_version("mypy") != "?":
+        return Tool("mypy", (sys.executable, "-m", "mypy"), _own_version("mypy"), "bundled")
+    return None
+
+
+def pytest_tool(project: Project) -> Tool | None:
+    """pytest always runs inside the project interpreter, so it sees the project's packages."""
+    interp = project.interpreter
+    if not interp.has("pytest"):
+        return None
+    return Tool("pytest", (interp.python, "-m", "pytest"), interp.dists["pytest"], "project env")

@@ -1,0 +1,216 @@
+"""Run the planned checks: concurrency, fail-fast, timeouts. Exceptions become results here."""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from hooks import proc
+from hooks.checks import Check, Invocation, ToolOutput, all_checks, tail
+from hooks.config import CHECKS
+from hooks.findings import CheckResult, Outcome, Status
+from hooks.projects import Project
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """One check of one project, or a reason it will not run."""
+
+    project: Project
+    check: str
+    skip_reason: str | None = None
+
+
+def plan(
+    projects: Sequence[Project], *, only: Sequence[str] = (), skip: Sequence[str] = ()
+) -> list[Planned]:
+    """Every (project, check) pair in the guardrail order, with skipped ones kept visible."""
+    planned: list[Planned] = []
+    for project in projects:
+        for check in CHECKS:
+            reason = None
+            if only and check not in only:
+                reason = "not selected by --only"
+            elif check in skip:
+                reason = "skipped by --skip"
+            elif check not in project.config.checks:
+                reason = "not in [tool.guardrail] checks"
+            planned.append(Planned(project, check, reason))
+    return planned
+
+
+def _result(planned: Planned, outcome: Outcome, **kwargs: object) -> CheckResult:
+    return CheckResult(
+        check=planned.check,
+        project=planned.project.rel,
+        status=outcome.status,
+        findings=outcome.findings,
+        counts=outcome.counts,
+        message=outcome.message,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def execute_one(planned: Planned, cancel: threading.Event | None = None) -> CheckResult:
+    """Run one check; whatever goes wrong comes back as an ERROR result, never an exception."""
+    module: Check = all_checks()[planned.check]
+    started = time.monotonic()
+    try:
+        step = module.plan(planned.project)
+        if isinstance(step, Outcome):
+            return _result(planned, step, duration=time.monotonic() - started)
+        return _invoke(planned, module, step, cancel)
+    except Exception as exc:
+        outcome = Outcome(
+            Status.ERROR,
+            message=f"the guardrail failed while running {planned.check}: {exc!r}\n"
+            + tail(traceback.format_exc(), 8),
+        )
+        return _result(planned, outcome, duration=time.monotonic() - started)
+
+
+def _invoke(
+    planned: Planned, module: Check, inv: Invocation, cancel: threading.Event | None
+) -> CheckResult:
+    settings = planned.project.config.check(planned.check)
+    env = dict(os.environ)
+    env.update(inv.env)
+    report_path: str | None = None
+    if inv.report_file:
+        fd, report_path = tempfile.mkstemp(prefix="guardrail-", suffix=".json")
+        os.close(fd)
+        os.unlink(report_path)
+        env["GUARDRAIL_PYTEST_REPORT"] = report_path
+    try:
+        res = proc.run(
+            inv.argv,
+            cwd=inv.cwd,
+            env=env,
+            timeout=settings.timeout,
+            stdout_tail_only=inv.stdout_tail_only,
+            cancel=cancel,
+        )
+        report = None
+        if report_path and os.path.exists(report_path):
+            report = Path(report_path).read_text(encoding="utf-8", errors="replace")
+    finally:
+        if report_path and os.path.exists(report_path):
+            os.unlink(report_path)
+    common: dict[str, object] = {
+        "duration": res.duration,
+        "exit_code": res.returncode,
+        "command": inv.argv,
+        "cwd": planned.project.rel,
+        "tool": inv.tool,
+        "tool_version": inv.tool_version,
+        "tool_source": inv.tool_source,
+        "raw_output": tail(res.stdout + "\n" + res.stderr, 400),
+    }
+    if cancel is not None and cancel.is_set() and not res.timed_out:
+        return _result(
+            planned, Outcome(Status.NOT_RUN, message="cancelled by --fail-fast"), **common
+        )
+    if res.missing:
+        outcome = Outcome(
+            Status.ERROR, message=f"{inv.tool} could not be started ({inv.argv[0]}): {res.stderr}"
+        )
+    elif res.timed_out:
+        outcome = Outcome(
+            Status.ERROR,
+            message=f"timed out after {settings.timeout:g} s; its process group was killed "
+            f"(raise [tool.guardrail.{planned.check}] timeout if it needs longer)",
+        )
+    else:
+        outcome = module.parse(
+            ToolOutput(res.returncode, res.stdout, res.stderr, report), inv.context
+        )
+    tail_text = tail(res.stdout + "\n" + res.stderr) if outcome.status is Status.ERROR else ""
+    return _result(planned, outcome, output_tail=tail_text, **common)
+
+
+def run_all(
+    planned: Sequence[Planned],
+    *,
+    jobs: int = 1,
+    fail_fast: bool = False,
+    on_done: Callable[[CheckResult], None] | None = None,
+) -> list[CheckResult]:
+    """Run every planned check, ``jobs`` at a time; results come back in plan order."""
+    results: list[CheckResult | None] = [None] * len(planned)
+    cancels = [threading.Event() for _ in planned]
+    failed_at: list[int] = []
+    lock = threading.Lock()
+
+    def work(i: int) -> CheckResult:
+        item = planned[i]
+        if item.skip_reason is not None:
+            return _result(item, Outcome(Status.SKIPPED, message=item.skip_reason))
+        with lock:
+            stop = any(j < i for j in failed_at)
+        if stop:
+            return _result(
+                item, Outcome(Status.NOT_RUN, message="not run: an earlier check failed")
+            )
+        result = execute_one(item, cancels[i])
+        if fail_fast and result.status.blocks:
+            with lock:
+                failed_at.append(i)
+            for j in range(i + 1, len(planned)):
+                cancels[j].set()
+        return result
+
+    def finished(i: int, fut: Future[CheckResult]) -> None:
+        result = fut.result()
+        results[i] = result
+        if on_done is not None:
+            on_done(result)
+
+    try:
+        if jobs <= 1:
+            for i in range(len(planned)):
+                fut: Future[CheckResult] = Future()
+                fut.set_result(work(i))
+                finished(i, fut)
+        else:
+            with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="guardrail") as pool:
+                futures = [pool.submit(work, i) for i in range(len(planned))]
+                for i, f in enumerate(futures):
+                    f.add_done_callback(functools.partial(finished, i))
+                try:
+                    for f in futures:
+                        f.exception()
+                except BaseException:
+                    for event in cancels:
+                        event.set()
+                    for f in futures:
+                        f.cancel()
+                    proc.terminate_all()
+                    raise
+    except KeyboardInterrupt:
+        for event in cancels:
+            event.set()
+        proc.terminate_all()
+        partial = [
+            r
+            if r is not None
+            else _result(planned[i], Outcome(Status.NOT_RUN, message="interrupted"))
+            for i, r in enumerate(results)
+        ]
+        raise Interrupted(partial) from None
+    return [r for r in results if r is not None]
+
+
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM during a run; carries the results so far for a partial summary."""
+
+    def __init__(self, results: list[CheckResult]) -> None:
+        super().__init__("interrupted")
+        self.results = results

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hooks.cli import main
+from tests.fixtures import make_project_venv, make_repo, motivating_files
+
+
+@pytest.fixture(scope="session")
+def project_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A stand-in for a project's own .venv, shared by the whole session."""
+    return make_project_venv(tmp_path_factory.mktemp("venv") / "venv")
+
+
+@pytest.fixture
+def motivating_repo(tmp_path: Path, project_venv: Path) -> Path:
+    return make_repo(tmp_path / "tunix-rt", motivating_files(), venv=project_venv)
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests see neither the developer's git identity quirks nor an escape hatch."""
+    for name in ("GUARDRAIL", "GUARDRAIL_SKIP", "SKIP", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY"):
+        monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name.startswith("PRE_COMMIT_"):
+            monkeypatch.delenv(name, raising=False)
+
+
+class Run:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code = code
+        self.out = out
+        self.err = err
+
+    def __repr__(self) -> str:
+        return f"Run(code={self.code}, out=\n{self.out}\nerr=\n{self.err})"
+
+
+@pytest.fixture
+def guardrail(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Iterator[object]:
+    """Call ``guardrail`` in-process in a folder: ``guardrail(cwd, "run", "--only", "mypy")``."""
+
+    def call(cwd: Path, *argv: str) -> Run:
+        monkeypatch.chdir(cwd)
+        capsys.readouterr()
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    yield call
+
+
+GUARDRAIL_EXE = str(Path(sys.executable).parent / "guardrail")
