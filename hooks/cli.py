@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
@@ -60,8 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"guardrail {__version__}")
     sub = parser.add_subparsers(dest="command")
-    run = sub.add_parser("run", help="run the checks (the default)")
-    _add_run_arguments(run)
+    for name, (help_text, configure, _) in commands().items():
+        configure(sub.add_parser(name, help=help_text, description=help_text))
     return parser
 
 
@@ -104,6 +104,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     return outcome.exit_code
 
 
+Configure = Callable[[argparse.ArgumentParser], None]
+Handler = Callable[[argparse.Namespace], int]
+
+
+def commands() -> dict[str, tuple[str, Configure, Handler]]:
+    """Subcommand name -> (help, add its arguments, run it). Handlers turn the namespace into
+    their own typed options at once; nothing deeper sees argparse."""
+    return {
+        "run": ("run the checks (the default)", _add_run_arguments, cmd_run),
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -114,10 +126,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(args_list)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        if args.command == "run":
-            return cmd_run(args)
-        parser.print_help()
-        return EXIT_ERROR
+        if args.command is None:
+            parser.print_help()
+            return EXIT_ERROR
+        handler: Handler = commands()[args.command][2]
+        return handler(args)
     except GuardrailError as exc:
         sys.stderr.write(f"guardrail: error: {exc}\n")
         return EXIT_ERROR
