@@ -193,7 +193,7 @@ def parse(output: ToolOutput, context: ParseContext) -> Outcome:
             unknown.append(line)
         if finding is not None:
             findings.append(finding)
-    if output.exit_code == 0 and not findings:
+    if output.exit_code == 0 and not findings and not unknown:
         return Outcome(Status.PASSED, counts="no issues")
     if output.exit_code in (1, 2) and findings:
         return Outcome(Status.FAILED, tuple(findings), counts=count_line(findings))

@@ -22,7 +22,7 @@ def plan(project: Project) -> Invocation | Outcome:
             "or reinstall push-guardrail, which bundles it",
         )
     settings = project.config.check(NAME)
-    argv = (*tool.argv, "check", "--no-fix", "--output-format", "json", *settings.args, ".")
+    argv = (*tool.argv, "check", "--no-fix", "--output-format", "json-lines", *settings.args, ".")
     ctx = context_for(project, NAME, ruff_fix=fix_enabled(project.path))
     return Invocation(NAME, argv, project.path, ctx, tool.name, tool.version, tool.source)
 

@@ -37,18 +37,30 @@ def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _items(stdout: str) -> list[dict[str, Any]] | None:
+    """Diagnostics from ``--output-format json-lines`` (one object a line, read one at a time so
+    that 100,000 findings never sit in memory as one document); None when a line is not one."""
+    items = []
+    for line in stdout.splitlines():
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError:
+            return None
+        if not isinstance(item, dict):
+            return None
+        items.append(item)
+    return items
+
+
 def parse_json(output: ToolOutput, context: ParseContext, *, default_code: str) -> Outcome:
-    """ruff's ``--output-format json``: a list of diagnostics; anything else is an error."""
-    text = output.stdout.strip()
-    try:
-        items = json.loads(text) if text else None
-    except json.JSONDecodeError:
-        items = None
-    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+    """ruff's ``--output-format json-lines``; anything else is an error, never a pass."""
+    items = _items(output.stdout)
+    if items is None:
         return Outcome(
             Status.ERROR,
-            message=f"ruff exited {output.exit_code} without its JSON report",
-            counts="",
+            message=f"ruff exited {output.exit_code} with output that is not its JSON report",
         )
     findings = []
     for item in items:
@@ -80,7 +92,7 @@ def parse_json(output: ToolOutput, context: ParseContext, *, default_code: str) 
         )
     if output.exit_code == 1 and not findings:
         return Outcome(Status.ERROR, message="ruff exited 1 but reported nothing")
-    if output.exit_code == 0 and findings and all(f.blocking for f in findings):
+    if output.exit_code == 0 and findings:
         return Outcome(Status.ERROR, message="ruff exited 0 but reported problems")
     return Outcome(
         Status.FAILED if any(f.blocking for f in findings) else Status.PASSED,
