@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
@@ -72,27 +74,64 @@ def _flatten(values: list[list[str]] | list[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+@dataclass(frozen=True, slots=True)
+class EnvSkip:
+    """What ``GUARDRAIL=0`` / ``GUARDRAIL_SKIP`` ask to skip, and the loud notes saying so."""
+
+    everything: bool = False
+    checks: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def escape_hatches(environ: Mapping[str, str]) -> EnvSkip:
+    """Read the escape hatches. Skipping is never silent: each comes with a note."""
+    if environ.get("GUARDRAIL", "").strip().lower() in ("0", "false", "no", "off"):
+        return EnvSkip(
+            everything=True,
+            notes=("guardrail: GUARDRAIL=0 is set: ALL CHECKS SKIPPED, nothing was verified",),
+        )
+    raw = environ.get("GUARDRAIL_SKIP", "")
+    names = tuple(n.strip() for n in raw.split(",") if n.strip())
+    unknown = [n for n in names if n not in CHECKS]
+    if unknown:
+        raise GuardrailError(
+            f"GUARDRAIL_SKIP names unknown check {unknown[0]!r}; use a comma-separated list of "
+            f"{', '.join(CHECKS)}"
+        )
+    if not names:
+        return EnvSkip()
+    return EnvSkip(
+        checks=names,
+        notes=(f"GUARDRAIL_SKIP={raw} is set: {', '.join(names)} SKIPPED, not verified",),
+    )
+
+
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from hooks.gate import RunOptions, repo_root, run_tree
+    from hooks.gate import RunOptions, outside_git_note, repo_root, run_tree
     from hooks.report import terminal
     from hooks.runner import Interrupted
 
     if args.jobs is not None and args.jobs < 1:
         raise GuardrailError("--jobs must be at least 1")
+    env_skip = escape_hatches(os.environ)
     options = RunOptions(
         only=_flatten(args.only),
-        skip=_flatten(args.skip),
+        skip=(*_flatten(args.skip), *env_skip.checks),
         fail_fast=args.fail_fast,
         jobs=args.jobs,
         verbose=args.verbose,
     )
     root = repo_root(Path.cwd())
+    notes = [n for n in (outside_git_note(root), *env_skip.notes) if n]
+    if env_skip.everything:
+        sys.stderr.write(env_skip.notes[0] + "\n")
+        return EXIT_OK
     try:
-        outcome = run_tree(root, options, target=f"checked the working tree of {root}")
+        outcome = run_tree(root, options, target=f"checked the working tree of {root}", notes=notes)
     except Interrupted as exc:
         from hooks.report import RunInfo
 

@@ -112,7 +112,7 @@ def _invoke(
         "tool": inv.tool,
         "tool_version": inv.tool_version,
         "tool_source": inv.tool_source,
-        "raw_output": tail(res.stdout + "\n" + res.stderr, 400),
+        "raw_output": "\n".join(t for t in (tail(res.stdout, 300), tail(res.stderr, 100)) if t),
     }
     if cancel is not None and cancel.is_set() and not res.timed_out:
         return _result(
@@ -132,7 +132,9 @@ def _invoke(
         outcome = module.parse(
             ToolOutput(res.returncode, res.stdout, res.stderr, report), inv.context
         )
-    tail_text = tail(res.stdout + "\n" + res.stderr) if outcome.status is Status.ERROR else ""
+    tail_text = ""
+    if outcome.status is Status.ERROR:
+        tail_text = "\n".join(t for t in (tail(res.stdout, 20), tail(res.stderr, 20)) if t)
     return _result(planned, outcome, output_tail=tail_text, **common)
 
 

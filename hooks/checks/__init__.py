@@ -8,7 +8,7 @@ Outcome when it cannot run, e.g. the tool is missing) and the pure
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Protocol
@@ -85,9 +85,30 @@ def context_for(project: Project, check: str, **kwargs: bool) -> ParseContext:
     return ParseContext(PathMap(str(project.repo_root), project.rel), check=check, **kwargs)
 
 
+def iter_lines(text: str) -> Iterator[str]:
+    """The lines of a large output one at a time, without a list or a copy of the whole text
+    (``io.StringIO`` would hold four bytes a character)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            end = len(text)
+        yield text[start:end]
+        start = end + 1
+
+
 def tail(text: str, lines: int = 30) -> str:
-    """The last lines of a tool's output, shown when its output cannot be parsed."""
-    return "\n".join(text.rstrip().splitlines()[-lines:])
+    """The last lines of a tool's output, shown when its output cannot be parsed.
+
+    Found from the end, so a 50 MB output is never split into a list of all its lines.
+    """
+    text = text.rstrip()
+    cut = len(text)
+    for _ in range(lines):
+        cut = text.rfind("\n", 0, cut)
+        if cut < 0:
+            return text
+    return text[cut + 1 :]
 
 
 def all_checks() -> dict[str, Check]:

@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from hooks.checks import Invocation, ParseContext, ToolOutput, context_for, tail
+from hooks.checks import Invocation, ParseContext, ToolOutput, context_for, iter_lines, tail
 from hooks.findings import Finding, Outcome, Status, count_line
 from hooks.projects import Project, mypy_tool
 
@@ -91,7 +91,45 @@ def _json_capable(version: str) -> bool:
     return (major, minor) >= (1, 11)
 
 
+_BOOL_WORDS = frozenset({"yes", "no", "on", "off", "true", "false", "1", "0"})
+
+
+def ambiguous_config(project_dir: Path) -> list[str]:
+    """``[tool.mypy]`` booleans written as strings (``strict = "yes"``).
+
+    In TOML a flag is ``true``/``false``; a quoted word is a string that some mypy versions
+    reject with only a warning (carrying on with the flag off) and others coerce. The guardrail
+    refuses to guess which.
+    """
+    path = project_dir / "pyproject.toml"
+    try:
+        data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []
+    section = data.get("tool", {}).get("mypy", {})
+    if not isinstance(section, dict):
+        return []
+    tables = [("[tool.mypy]", section)]
+    overrides = section.get("overrides", [])
+    if isinstance(overrides, list):
+        tables += [("[[tool.mypy.overrides]]", o) for o in overrides if isinstance(o, dict)]
+    return [
+        f"{path}: {where} {key} = {value!r} is a string; write {key} = "
+        f"{'true' if value.lower() in ('yes', 'on', 'true', '1') else 'false'}"
+        for where, table in tables
+        for key, value in table.items()
+        if isinstance(value, str) and value.strip().lower() in _BOOL_WORDS
+    ]
+
+
 def plan(project: Project) -> Invocation | Outcome:
+    problems = ambiguous_config(project.path)
+    if problems:
+        return Outcome(
+            Status.ERROR,
+            message="mypy's configuration has booleans written as strings, which mypy may "
+            "ignore with only a warning (strict silently off):\n" + "\n".join(problems),
+        )
     tool = mypy_tool(project)
     if tool is None:
         return Outcome(
@@ -159,6 +197,10 @@ def _from_text(match: re.Match[str], context: ParseContext) -> Finding | None:
     )
 
 
+def _tails(output: ToolOutput) -> str:
+    return "\n".join(t for t in (tail(output.stdout, 15), tail(output.stderr, 15)) if t)
+
+
 def parse(output: ToolOutput, context: ParseContext) -> Outcome:
     config_problems = [
         line for line in output.stderr.splitlines() if _CONFIG_WARNING.match(line.strip())
@@ -169,12 +211,12 @@ def parse(output: ToolOutput, context: ParseContext) -> Outcome:
             message="mypy cannot read its configuration and would run with it ignored "
             "(strict may be silently off):\n" + "\n".join(config_problems),
         )
-    everything = output.stdout + "\n" + output.stderr
-    if "INTERNAL ERROR" in everything or "Traceback (most recent call last)" in everything:
-        return Outcome(Status.ERROR, message="mypy crashed:\n" + tail(everything, 15))
+    crash_marks = ("INTERNAL ERROR", "Traceback (most recent call last)")
+    if any(mark in text for mark in crash_marks for text in (output.stdout, output.stderr)):
+        return Outcome(Status.ERROR, message="mypy crashed:\n" + _tails(output))
     findings: list[Finding] = []
     unknown: list[str] = []
-    for raw in output.stdout.splitlines():
+    for raw in iter_lines(output.stdout):
         line = raw.strip()
         if not line:
             continue
@@ -201,6 +243,6 @@ def parse(output: ToolOutput, context: ParseContext) -> Outcome:
         Status.ERROR,
         tuple(findings),
         message=f"mypy exited {output.exit_code} with output the guardrail does not recognise:\n"
-        + tail(everything, 15),
+        + _tails(output),
     )
     return replace(outcome, counts=count_line(findings) if findings else "")

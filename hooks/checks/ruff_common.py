@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
 
-from hooks.checks import ParseContext, ToolOutput, tail
+from hooks.checks import ParseContext, ToolOutput, iter_lines, tail
 from hooks.findings import Finding, Outcome, Status
 
 
@@ -37,55 +38,48 @@ def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _items(stdout: str) -> list[dict[str, Any]] | None:
-    """Diagnostics from ``--output-format json-lines`` (one object a line, read one at a time so
-    that 100,000 findings never sit in memory as one document); None when a line is not one."""
-    items = []
-    for line in stdout.splitlines():
+def _finding(item: dict[str, Any], context: ParseContext, default_code: str) -> Finding:
+    loc = item.get("location") or {}
+    end = item.get("end_location") or {}
+    fix = item.get("fix")
+    fixable = isinstance(fix, dict) and fix.get("applicability") == "safe"
+    filename = item.get("filename")
+    url = item.get("url")
+    return Finding(
+        check=context.check,
+        path=sys.intern(context.paths(filename)) if isinstance(filename, str) else None,
+        line=_int(loc.get("row")),
+        column=_int(loc.get("column")),
+        end_line=_int(end.get("row")),
+        end_column=_int(end.get("column")),
+        code=sys.intern(str(item.get("code") or default_code)),
+        message=str(item.get("message") or ""),
+        fixable=fixable,
+        url=sys.intern(url) if isinstance(url, str) else None,
+        blocking=not (context.ruff_fix and fixable and context.check == "ruff-check"),
+    )
+
+
+def parse_json(output: ToolOutput, context: ParseContext, *, default_code: str) -> Outcome:
+    """ruff's ``--output-format json-lines``; anything else is an error, never a pass.
+
+    One object a line, each turned into a Finding at once, so that 100,000 diagnostics never sit
+    in memory as parsed JSON.
+    """
+    findings = []
+    for line in iter_lines(output.stdout):
         if not line.strip():
             continue
         try:
             item = json.loads(line)
         except json.JSONDecodeError:
-            return None
+            item = None
         if not isinstance(item, dict):
-            return None
-        items.append(item)
-    return items
-
-
-def parse_json(output: ToolOutput, context: ParseContext, *, default_code: str) -> Outcome:
-    """ruff's ``--output-format json-lines``; anything else is an error, never a pass."""
-    items = _items(output.stdout)
-    if items is None:
-        return Outcome(
-            Status.ERROR,
-            message=f"ruff exited {output.exit_code} with output that is not its JSON report",
-        )
-    findings = []
-    for item in items:
-        loc = item.get("location") or {}
-        end = item.get("end_location") or {}
-        fix = item.get("fix")
-        fixable = isinstance(fix, dict) and fix.get("applicability") == "safe"
-        filename = item.get("filename")
-        code = item.get("code") or default_code
-        blocking = not (context.ruff_fix and fixable and context.check == "ruff-check")
-        findings.append(
-            Finding(
-                check=context.check,
-                path=context.paths(filename) if isinstance(filename, str) else None,
-                line=_int(loc.get("row")),
-                column=_int(loc.get("column")),
-                end_line=_int(end.get("row")),
-                end_column=_int(end.get("column")),
-                code=str(code),
-                message=str(item.get("message") or ""),
-                fixable=fixable,
-                url=item.get("url") if isinstance(item.get("url"), str) else None,
-                blocking=blocking,
+            return Outcome(
+                Status.ERROR,
+                message=f"ruff exited {output.exit_code} with output that is not its JSON report",
             )
-        )
+        findings.append(_finding(item, context, default_code))
     if output.exit_code not in (0, 1) and not findings:
         return Outcome(
             Status.ERROR, message=f"ruff exited {output.exit_code}: {tail(output.stderr, 5)}"

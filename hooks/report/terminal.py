@@ -38,6 +38,8 @@ def _status_line(result: CheckResult, many: bool) -> str:
 
 def _findings_block(result: CheckResult, many: bool, limit: int) -> list[str]:
     lines: list[str] = []
+    if result.status in (Status.SKIPPED, Status.NOT_RUN):
+        return lines
     blocking = list(result.blocking_findings)
     other = [f for f in result.findings if not f.blocking]
     if not blocking and not other and not result.message and not result.output_tail:
