@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
-from hooks import __version__
+from hooks import __version__, layers
 from hooks.config import CHECKS
 from hooks.errors import GuardrailError
 
@@ -40,16 +40,23 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"run only these checks ({', '.join(CHECKS)})",
     )
     parser.add_argument(
-        "--skip", type=_check_names, action="extend", nargs="+", default=[], metavar="CHECK"
+        "--skip",
+        type=_check_names,
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="CHECK",
+        help="drop these checks (a default: a project's own [tool.guardrail] checks wins)",
     )
     parser.add_argument(
         "--fail-fast",
         action="store_true",
         default=None,
-        help="stop after the first failing check; the rest are reported as not run",
+        help="stop after the first failing check (a default: a project's fail_fast wins)",
     )
     parser.add_argument("--jobs", "-j", type=int, default=None, help="checks run at once")
     parser.add_argument("--verbose", "-v", action="store_true", help="show commands and output")
+    layers.add_arguments(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,16 +90,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise GuardrailError("--jobs must be at least 1")
+    hook = layers.from_namespace(args)
     options = RunOptions(
         only=_flatten(args.only),
-        skip=_flatten(args.skip),
-        fail_fast=args.fail_fast,
         jobs=args.jobs,
         verbose=args.verbose,
+        layers=hook.layers,
     )
     root = repo_root(Path.cwd())
+    layers.enforce(root, hook)
     try:
-        outcome = run_tree(root, options, target=f"checked the working tree of {root}")
+        target = f"checked the working tree of {root}"
+        outcome = run_tree(root, options, target=target, notes=hook.notes)
     except Interrupted as exc:
         from hooks.report import RunInfo
 

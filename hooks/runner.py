@@ -42,7 +42,7 @@ def plan(
             elif check in skip:
                 reason = "skipped by --skip"
             elif check not in project.config.checks:
-                reason = "not in [tool.guardrail] checks"
+                reason = "not in the project's checks ([tool.guardrail] checks or --skip)"
             planned.append(Planned(project, check, reason))
     return planned
 
