@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from hooks import __version__
+from hooks import __version__, layers
 from hooks.config import CHECKS
 from hooks.errors import GuardrailError
 
@@ -42,16 +42,23 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"run only these checks ({', '.join(CHECKS)})",
     )
     parser.add_argument(
-        "--skip", type=_check_names, action="extend", nargs="+", default=[], metavar="CHECK"
+        "--skip",
+        type=_check_names,
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="CHECK",
+        help="drop these checks (a default: a project's own [tool.guardrail] checks wins)",
     )
     parser.add_argument(
         "--fail-fast",
         action="store_true",
         default=None,
-        help="stop after the first failing check; the rest are reported as not run",
+        help="stop after the first failing check (a default: a project's fail_fast wins)",
     )
     parser.add_argument("--jobs", "-j", type=int, default=None, help="checks run at once")
     parser.add_argument("--verbose", "-v", action="store_true", help="show commands and output")
+    layers.add_arguments(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,20 +125,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise GuardrailError("--jobs must be at least 1")
     env_skip = escape_hatches(os.environ)
+    hook = layers.from_namespace(args)
     options = RunOptions(
         only=_flatten(args.only),
-        skip=(*_flatten(args.skip), *env_skip.checks),
-        fail_fast=args.fail_fast,
+        skip=env_skip.checks,
         jobs=args.jobs,
         verbose=args.verbose,
+        layers=hook.layers,
     )
     root = repo_root(Path.cwd())
-    notes = [n for n in (outside_git_note(root), *env_skip.notes) if n]
+    notes = [n for n in (outside_git_note(root), *env_skip.notes, *hook.notes) if n]
     if env_skip.everything:
         sys.stderr.write(env_skip.notes[0] + "\n")
         return EXIT_OK
+    layers.enforce(root, hook)
     try:
-        outcome = run_tree(root, options, target=f"checked the working tree of {root}", notes=notes)
+        target = f"checked the working tree of {root}"
+        outcome = run_tree(root, options, target=target, notes=notes)
     except Interrupted as exc:
         from hooks.report import RunInfo
 

@@ -40,9 +40,9 @@ def plan(
             if only and check not in only:
                 reason = "not selected by --only"
             elif check in skip:
-                reason = "skipped by --skip"
+                reason = "skipped by GUARDRAIL_SKIP"
             elif check not in project.config.checks:
-                reason = "not in [tool.guardrail] checks"
+                reason = "not in the project's checks ([tool.guardrail] checks or --skip)"
             planned.append(Planned(project, check, reason))
     return planned
 

@@ -1,0 +1,221 @@
+"""The organisation's layer: defaults given as hook ``args:`` on ``guardrail run``.
+
+A team's hook repo (its manifest's ``entry``/``args``) or a consumer's ``.pre-commit-config.yaml``
+passes the team's defaults as arguments. They form one layer between the guardrail's defaults
+and each project's own ``[tool.guardrail]``, which still wins. What the organisation marks as
+enforced (``--require CHECK``, ``--enforce SETTING``) a project cannot undo: trying is an error
+that names both sides, never a silent override either way.
+
+``--only`` and ``--jobs`` are not part of the layer: ``--only`` selects what one hook runs (the
+per-check hooks are ``guardrail run --only mypy``) and ``--jobs`` is a property of the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hooks.config import CHECKS, TOOLS_CHOICES, Layer, load_project_layer
+from hooks.errors import GuardrailError
+from hooks.projects import discover
+
+ORIGIN = "the hook args (the organisation's hook repo or .pre-commit-config.yaml)"
+
+
+def _dest(check: str) -> str:
+    return f"{check.replace('-', '_')}_arg"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The organisation-default flags of ``guardrail run`` (``--skip``/``--fail-fast`` are the
+    CLI's own and feed the same layer)."""
+    group = parser.add_argument_group(
+        "organisation defaults",
+        "Settings an organisation's hook repo passes as hook args. A project's own "
+        "[tool.guardrail] overrides them, except what --require/--enforce pin.",
+    )
+    for check in CHECKS:
+        group.add_argument(
+            f"--{check}-arg",
+            dest=_dest(check),
+            action="append",
+            default=[],
+            metavar="ARG",
+            help=f"an extra argument for {check}; write it with '=': --{check}-arg=--flag",
+        )
+    group.add_argument(
+        "--timeout",
+        action="append",
+        default=[],
+        metavar="CHECK=SECONDS",
+        help="kill a check and report it as an error after this long",
+    )
+    group.add_argument(
+        "--tools", choices=TOOLS_CHOICES, default=None, help="where ruff and mypy come from"
+    )
+    group.add_argument(
+        "--require",
+        action="append",
+        choices=CHECKS,
+        default=[],
+        metavar="CHECK",
+        help="a check no project may drop from its checks",
+    )
+    group.add_argument(
+        "--enforce",
+        action="append",
+        default=[],
+        metavar="SETTING",
+        help="a setting given here that no project may change (tools, fail_fast, checks, "
+        "mypy.args, pytest.timeout, ...)",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class HookArgs:
+    """The organisation's layer, what it enforces, and the arguments as they were written."""
+
+    layer: Layer = field(default_factory=dict)
+    required: tuple[str, ...] = ()
+    enforced: tuple[str, ...] = ()
+    written: tuple[str, ...] = ()
+
+    @property
+    def layers(self) -> tuple[Layer, ...]:
+        return (self.layer,) if self.layer else ()
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """A summary line, so a run shows which team defaults applied."""
+        if not self.written:
+            return ()
+        head = "hook args (organisation defaults; [tool.guardrail] overrides them):"
+        return (f"{head} {' '.join(self.written)}",)
+
+
+def _timeout(value: str) -> tuple[str, float]:
+    check, eq, seconds = value.partition("=")
+    problem = None
+    if not eq or check not in CHECKS:
+        problem = f"wants CHECK=SECONDS with CHECK one of {', '.join(CHECKS)}"
+    else:
+        try:
+            number = float(seconds)
+        except ValueError:
+            number = 0.0
+        if not number > 0:
+            problem = "wants a positive number of seconds"
+    if problem:
+        raise GuardrailError(f"{ORIGIN}: --timeout {value}: {problem}, e.g. --timeout pytest=900")
+    return check, number
+
+
+def build(
+    *,
+    skip: Sequence[str] = (),
+    fail_fast: bool | None = None,
+    check_args: Mapping[str, Sequence[str]] | None = None,
+    timeouts: Sequence[str] = (),
+    tools: str | None = None,
+    require: Sequence[str] = (),
+    enforce: Sequence[str] = (),
+) -> HookArgs:
+    """The layer from typed hook args; contradictions among the args themselves are errors."""
+    layer: Layer = {}
+    written: list[str] = []
+    if fail_fast:
+        layer["fail_fast"] = True
+        written.append("--fail-fast")
+    if skip:
+        layer["checks"] = tuple(c for c in CHECKS if c not in skip)
+        written.extend(f"--skip {c}" for c in CHECKS if c in skip)
+    for check, args in (check_args or {}).items():
+        if args:
+            layer[f"{check}.args"] = tuple(args)
+            written.extend(f"--{check}-arg={a}" for a in args)
+    for value in timeouts:
+        check, seconds = _timeout(value)
+        layer[f"{check}.timeout"] = seconds
+        written.append(f"--timeout {value}")
+    if tools is not None:
+        layer["tools"] = tools
+        written.append(f"--tools {tools}")
+    for check in dict.fromkeys(require):
+        if check in skip:
+            raise GuardrailError(f"{ORIGIN}: --skip {check} contradicts --require {check}")
+        written.append(f"--require {check}")
+    for key in dict.fromkeys(enforce):
+        if key not in layer:
+            raise GuardrailError(
+                f"{ORIGIN}: --enforce {key}: the hook args do not set {key!r}; enforce one of "
+                f"the settings they give ({', '.join(layer) or 'none given'})"
+            )
+        written.append(f"--enforce {key}")
+    required = tuple(dict.fromkeys(require))
+    return HookArgs(layer, required, tuple(dict.fromkeys(enforce)), tuple(written))
+
+
+def from_namespace(args: argparse.Namespace) -> HookArgs:
+    """The CLI's glue: pull the org flags out of argparse at once, typed."""
+    skip: list[str] = []
+    for value in args.skip:
+        skip.extend(value if isinstance(value, list) else [value])
+    return build(
+        skip=skip,
+        fail_fast=args.fail_fast,
+        check_args={c: list(getattr(args, _dest(c))) for c in CHECKS},
+        timeouts=list(args.timeout),
+        tools=args.tools,
+        require=list(args.require),
+        enforce=list(args.enforce),
+    )
+
+
+def _toml_key(key: str) -> str:
+    check, dot, sub = key.partition(".")
+    return f"[tool.guardrail.{check}] {sub}" if dot else f"[tool.guardrail] {key}"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def check_project(hook: HookArgs, project_layer: Layer, where: str) -> None:
+    """Raise when a project's own layer undoes what the hook args enforce."""
+    checks = project_layer.get("checks")
+    if checks is not None:
+        dropped = [c for c in hook.required if c not in checks]
+        if dropped:
+            raise GuardrailError(
+                f"{where}: [tool.guardrail] checks = {_toml_value(checks)} drops "
+                f"{', '.join(dropped)}, but {ORIGIN} require it "
+                f"({' '.join(f'--require {c}' for c in dropped)}). Add it back to checks "
+                "(or remove the key), or ask the hook repo's owners to lift the requirement."
+            )
+    for key in hook.enforced:
+        if key in project_layer and project_layer[key] != hook.layer[key]:
+            raise GuardrailError(
+                f"{where}: {_toml_key(key)} = {_toml_value(project_layer[key])} changes a "
+                f"setting that {ORIGIN} enforce (--enforce {key}, value "
+                f"{_toml_value(hook.layer[key])}). Remove the key from the project, or ask the "
+                "hook repo's owners to lift --enforce."
+            )
+
+
+def enforce(repo_root: Path, hook: HookArgs, rels: Iterable[str] | None = None) -> None:
+    """Check every project of the repository (or ``rels``) against what the hook args enforce."""
+    if not hook.required and not hook.enforced:
+        return
+    for rel in discover(repo_root) if rels is None else rels:
+        path = repo_root / rel if rel != "." else repo_root
+        layer = load_project_layer(path, repo_root=rel == ".")
+        check_project(hook, layer, str(path / "pyproject.toml"))
