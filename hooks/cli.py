@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from hooks import __version__
 from hooks.config import CHECKS
 from hooks.errors import GuardrailError
+from hooks.findings import CheckResult
+from hooks.report import RunInfo
+
+if TYPE_CHECKING:
+    from hooks.report.outputs import Plan
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -50,6 +60,49 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--jobs", "-j", type=int, default=None, help="checks run at once")
     parser.add_argument("--verbose", "-v", action="store_true", help="show commands and output")
+    _add_report_arguments(parser)
+
+
+def _report_spec(value: str) -> tuple[str, str]:
+    from hooks.report.outputs import parse_report
+
+    try:
+        return parse_report(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
+    from hooks.report.outputs import FORMATS
+    from hooks.report.style import COLOR_CHOICES
+
+    parser.add_argument(
+        "--format",
+        choices=list(FORMATS),
+        default=None,
+        help="write this format to stdout (default: terminal; GitHub annotations are added "
+        "under GITHUB_ACTIONS=true)",
+    )
+    parser.add_argument(
+        "--output",
+        metavar="PATH",
+        default=None,
+        help="write the --format report to PATH instead; the summary still goes to the terminal",
+    )
+    parser.add_argument(
+        "--report",
+        type=_report_spec,
+        action="append",
+        default=[],
+        metavar="FORMAT=PATH",
+        help="also write FORMAT to PATH (repeatable), e.g. --report sarif=guardrail.sarif",
+    )
+    parser.add_argument(
+        "--color",
+        choices=COLOR_CHOICES,
+        default="auto",
+        help="colour the terminal summary (auto: on a terminal unless NO_COLOR; FORCE_COLOR)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,7 +131,7 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from hooks.gate import RunOptions, repo_root, run_tree
-    from hooks.report import terminal
+    from hooks.report import outputs
     from hooks.runner import Interrupted
 
     if args.jobs is not None and args.jobs < 1:
@@ -90,18 +143,88 @@ def cmd_run(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         verbose=args.verbose,
     )
+    report = outputs.ReportOptions(
+        format=args.format, output=args.output, reports=tuple(args.report), color=args.color
+    )
+    where = outputs.plan(report, os.environ)
     root = repo_root(Path.cwd())
     try:
-        outcome = run_tree(root, options, target=f"checked the working tree of {root}")
+        with _live_status(report.color) as on_done:
+            outcome = run_tree(
+                root, options, target=f"checked the working tree of {root}", on_done=on_done
+            )
     except Interrupted as exc:
-        from hooks.report import RunInfo
-
         info = RunInfo(version=__version__, target="interrupted")
-        sys.stdout.write(terminal.render(info, exc.results))
+        emit_reports(where, info, exc.results, color=report.color)
         sys.stderr.write("guardrail: interrupted; every check was stopped\n")
         return EXIT_INTERRUPTED
-    sys.stdout.write(terminal.render(outcome.info, outcome.results, verbose=options.verbose))
-    return outcome.exit_code
+    written = emit_reports(
+        where, outcome.info, outcome.results, color=report.color, verbose=options.verbose
+    )
+    return outcome.exit_code if written else EXIT_ERROR
+
+
+@contextlib.contextmanager
+def _live_status(color_mode: str) -> Iterator[Callable[[CheckResult], None] | None]:
+    """On a terminal (stderr), a line per finished check and a ticking elapsed time."""
+    from hooks.report.live import LiveStatus
+    from hooks.report.style import use_color
+
+    if not sys.stderr.isatty() or os.environ.get("TERM") == "dumb":
+        yield None
+        return
+    live = LiveStatus(time.monotonic(), color=use_color(color_mode, True, os.environ))
+    stop = threading.Event()
+
+    def write(text: str) -> None:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+    def ticker() -> None:
+        while not stop.wait(0.1):
+            write(live.tick(time.monotonic()))
+
+    thread = threading.Thread(target=ticker, name="guardrail-live", daemon=True)
+    thread.start()
+    try:
+        yield lambda result: write(live.done(result, time.monotonic()))
+    finally:
+        stop.set()
+        thread.join()
+        write(live.finish())
+
+
+def emit_reports(
+    where: Plan,
+    info: RunInfo,
+    results: Sequence[CheckResult],
+    *,
+    color: str,
+    verbose: bool = False,
+) -> bool:
+    """Write the planned reports; False (after saying why) when a file could not be written."""
+    from hooks.report import outputs
+    from hooks.report.style import use_color
+
+    paint = use_color(color, sys.stdout.isatty(), os.environ)
+    text = outputs.render(where.stdout, info, results, verbose=verbose, color=paint)
+    if where.annotations:
+        text += outputs.render("github", info, results)
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    targets = [(fmt, path, "w") for fmt, path in where.files]
+    if where.step_summary:
+        targets.append(("markdown", where.step_summary, "a"))
+    ok = True
+    for fmt, path, mode in targets:
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            with open(path, mode, encoding="utf-8") as f:
+                f.write(outputs.render(fmt, info, results))
+        except OSError as exc:
+            sys.stderr.write(f"guardrail: error: cannot write the {fmt} report to {path}: {exc}\n")
+            ok = False
+    return ok
 
 
 Configure = Callable[[argparse.ArgumentParser], None]
