@@ -227,6 +227,29 @@ def emit_reports(
     return ok
 
 
+def _add_fix_arguments(parser: argparse.ArgumentParser) -> None:
+    from hooks.report.style import COLOR_CHOICES
+
+    parser.add_argument("--jobs", "-j", type=int, default=None, help="checks run at once")
+    parser.add_argument("--color", choices=COLOR_CHOICES, default="auto")
+
+
+def cmd_fix(args: argparse.Namespace) -> int:
+    from hooks import fix
+    from hooks.gate import RunOptions, repo_root
+    from hooks.report import outputs
+
+    if args.jobs is not None and args.jobs < 1:
+        raise GuardrailError("--jobs must be at least 1")
+    root = repo_root(Path.cwd())
+    with _live_status(args.color) as on_done:
+        outcome = fix.fix_tree(root, RunOptions(jobs=args.jobs), on_done=on_done)
+    sys.stdout.write(fix.render(outcome.steps))
+    where = outputs.plan(outputs.ReportOptions(color=args.color), {})
+    emit_reports(where, outcome.run.info, outcome.run.results, color=args.color)
+    return outcome.exit_code
+
+
 Configure = Callable[[argparse.ArgumentParser], None]
 Handler = Callable[[argparse.Namespace], int]
 
@@ -236,6 +259,12 @@ def commands() -> dict[str, tuple[str, Configure, Handler]]:
     their own typed options at once; nothing deeper sees argparse."""
     return {
         "run": ("run the checks (the default)", _add_run_arguments, cmd_run),
+        "fix": (
+            "apply ruff's safe fixes and ruff format in every project, then rerun the checks "
+            "(rewrites files; never part of the hook)",
+            _add_fix_arguments,
+            cmd_fix,
+        ),
     }
 
 

@@ -105,7 +105,8 @@ def _summary(info: RunInfo, results: Sequence[CheckResult], many: bool) -> list[
         lines.append("")
         for r in blocking:
             what = "could not run" if r.status is Status.ERROR else "failed"
-            detail = r.counts or (r.message.splitlines()[0] if r.message else "")
+            first = r.message.splitlines()[0] if r.message else ""
+            detail = (first or r.counts) if r.status is Status.ERROR else (r.counts or first)
             files = _files(r.blocking_findings)
             more = f", +{len(files) - 3} more" if len(files) > 3 else ""
             where = f" ({', '.join(code(p) for p in files[:3])}{more})" if files else ""
@@ -246,9 +247,9 @@ def _pytest_fix(r: CheckResult, label: str) -> list[str]:
 
 
 def _error_fix(r: CheckResult, label: str) -> list[str]:
-    first = r.message.splitlines()[0] if r.message else "it could not run"
+    first = r.message.splitlines()[0].rstrip(":.") if r.message else "no reason given"
     return [
-        f"**{label}** could not run: {cell(first)}. Fix that first; "
+        f"**{label}** could not run ({cell(first)}): see its output above. Fix that first; "
         "the push stays blocked until it runs.",
         "",
     ]
