@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -173,7 +174,11 @@ def _live_status(color_mode: str) -> Iterator[Callable[[CheckResult], None] | No
     if not sys.stderr.isatty() or os.environ.get("TERM") == "dumb":
         yield None
         return
-    live = LiveStatus(time.monotonic(), color=use_color(color_mode, True, os.environ))
+    live = LiveStatus(
+        time.monotonic(),
+        color=use_color(color_mode, True, os.environ),
+        width=shutil.get_terminal_size().columns,
+    )
     stop = threading.Event()
 
     def write(text: str) -> None:

@@ -335,3 +335,11 @@ def test_live_status_lines_and_erase() -> None:
     status.done(MOTIVATING[0], 102.5)
     assert status.finish() == "\r\x1b[K\x1b[2F\x1b[J"
     assert status.finish() == ""
+
+
+def test_live_status_lines_fit_the_terminal_and_keep_their_colour() -> None:
+    status = live.LiveStatus(started=0.0, color=True, width=30)
+    line = status.done(MYPY, 1.0).split("\n")[0]
+    assert line == "\r\x1b[K  \x1b[31mFAIL\x1b[0m  mypy (backend)       "
+    assert len(style.strip(line.removeprefix("\r"))) == 29
+    assert len(status.tick(2.0).removeprefix(live.CLEAR_LINE)) == 29

@@ -18,9 +18,10 @@ SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
 class LiveStatus:
-    def __init__(self, started: float, *, color: bool = False) -> None:
+    def __init__(self, started: float, *, color: bool = False, width: int = 0) -> None:
         self.started = started
         self.color = color
+        self.width = width
         self.lines = 0
         self.ticks = 0
         self.ticker_shown = False
@@ -31,7 +32,11 @@ class LiveStatus:
         spin = SPINNER[self.ticks % len(SPINNER)]
         done = f" · {self.lines} done" if self.lines else ""
         self.ticker_shown = True
-        return f"  {spin}     running{' ' * 17}{now - self.started:6.1f}s{done}"
+        return self._fit(f"  {spin}     running{' ' * 17}{now - self.started:6.1f}s{done}")
+
+    def _fit(self, line: str) -> str:
+        """Cut to the terminal's width: a wrapped line would break the erase in :meth:`finish`."""
+        return line[: self.width - 1] if self.width > 1 else line
 
     def tick(self, now: float) -> str:
         with self.lock:
@@ -46,14 +51,15 @@ class LiveStatus:
                 else (f"{result.check} ({result.project})")
             )
             mark = MARK[result.status]
-            shown = paint(mark, MARK_COLOR[mark]) if self.color else mark
-            pad = " " * (5 - len(mark))
             skipped = result.status is Status.SKIPPED
             duration = " " * 7 if skipped else f"{result.duration:6.2f}s"
             detail = result.counts or (result.message.splitlines()[0] if result.message else "")
-            line = f"  {shown}{pad} {label:<24} {result.status.value:<8} {duration}  {detail}"
+            line = f"  {mark:<5} {label:<24} {result.status.value:<8} {duration}  {detail}"
+            line = self._fit(line.rstrip())
+            if self.color and line.startswith(f"  {mark}"):
+                line = "  " + paint(mark, MARK_COLOR[mark]) + line[2 + len(mark) :]
             self.lines += 1
-            return CLEAR_LINE + line.rstrip() + "\n" + self._ticker(now)
+            return CLEAR_LINE + line + "\n" + self._ticker(now)
 
     def finish(self) -> str:
         """Erase the ticker and every line drawn, leaving the cursor where it started."""
