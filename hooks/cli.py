@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 from hooks import __version__
 from hooks.config import CHECKS
 from hooks.errors import GuardrailError
-from hooks.findings import CheckResult
-from hooks.report import RunInfo
 
 if TYPE_CHECKING:
+    from hooks.findings import CheckResult
+    from hooks.report import RunInfo
     from hooks.report.outputs import Plan
 
 EXIT_OK = 0
@@ -155,6 +155,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 root, options, target=f"checked the working tree of {root}", on_done=on_done
             )
     except Interrupted as exc:
+        from hooks.report import RunInfo
+
         info = RunInfo(version=__version__, target="interrupted")
         emit_reports(where, info, exc.results, color=report.color)
         sys.stderr.write("guardrail: interrupted; every check was stopped\n")
