@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
 import signal
 import sys
-from collections.abc import Callable, Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from hooks import __version__, layers
 from hooks.config import CHECKS
 from hooks.errors import GuardrailError
+
+if TYPE_CHECKING:
+    from hooks.findings import CheckResult
+    from hooks.report import RunInfo
+    from hooks.report.outputs import Plan
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -59,6 +69,49 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", "-j", type=int, default=None, help="checks run at once")
     parser.add_argument("--verbose", "-v", action="store_true", help="show commands and output")
     layers.add_arguments(parser)
+    _add_report_arguments(parser)
+
+
+def _report_spec(value: str) -> tuple[str, str]:
+    from hooks.report.outputs import parse_report
+
+    try:
+        return parse_report(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
+    from hooks.report.outputs import FORMATS
+    from hooks.report.style import COLOR_CHOICES
+
+    parser.add_argument(
+        "--format",
+        choices=list(FORMATS),
+        default=None,
+        help="write this format to stdout (default: terminal; GitHub annotations are added "
+        "under GITHUB_ACTIONS=true)",
+    )
+    parser.add_argument(
+        "--output",
+        metavar="PATH",
+        default=None,
+        help="write the --format report to PATH instead; the summary still goes to the terminal",
+    )
+    parser.add_argument(
+        "--report",
+        type=_report_spec,
+        action="append",
+        default=[],
+        metavar="FORMAT=PATH",
+        help="also write FORMAT to PATH (repeatable), e.g. --report sarif=guardrail.sarif",
+    )
+    parser.add_argument(
+        "--color",
+        choices=COLOR_CHOICES,
+        default="auto",
+        help="colour the terminal summary (auto: on a terminal unless NO_COLOR; FORCE_COLOR)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -119,7 +172,7 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from hooks.gate import RunOptions, outside_git_note, repo_root, run_tree
-    from hooks.report import terminal
+    from hooks.report import outputs
     from hooks.runner import Interrupted
 
     if args.jobs is not None and args.jobs < 1:
@@ -133,6 +186,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         verbose=args.verbose,
         layers=hook.layers,
     )
+    report = outputs.ReportOptions(
+        format=args.format, output=args.output, reports=tuple(args.report), color=args.color
+    )
+    where = outputs.plan(report, os.environ)
     root = repo_root(Path.cwd())
     notes = [n for n in (outside_git_note(root), *env_skip.notes, *hook.notes) if n]
     if env_skip.everything:
@@ -141,15 +198,108 @@ def cmd_run(args: argparse.Namespace) -> int:
     layers.enforce(root, hook)
     try:
         target = f"checked the working tree of {root}"
-        outcome = run_tree(root, options, target=target, notes=notes)
+        with _live_status(report.color) as on_done:
+            outcome = run_tree(root, options, target=target, notes=notes, on_done=on_done)
     except Interrupted as exc:
         from hooks.report import RunInfo
 
         info = RunInfo(version=__version__, target="interrupted")
-        sys.stdout.write(terminal.render(info, exc.results))
+        emit_reports(where, info, exc.results, color=report.color)
         sys.stderr.write("guardrail: interrupted; every check was stopped\n")
         return EXIT_INTERRUPTED
-    sys.stdout.write(terminal.render(outcome.info, outcome.results, verbose=options.verbose))
+    written = emit_reports(
+        where, outcome.info, outcome.results, color=report.color, verbose=options.verbose
+    )
+    return outcome.exit_code if written else EXIT_ERROR
+
+
+@contextlib.contextmanager
+def _live_status(color_mode: str) -> Iterator[Callable[[CheckResult], None] | None]:
+    """On a terminal (stderr), a line per finished check and a ticking elapsed time."""
+    from hooks.report.live import LiveStatus
+    from hooks.report.style import use_color
+
+    if not sys.stderr.isatty() or os.environ.get("TERM") == "dumb":
+        yield None
+        return
+    live = LiveStatus(
+        time.monotonic(),
+        color=use_color(color_mode, True, os.environ),
+        width=shutil.get_terminal_size().columns,
+    )
+    stop = threading.Event()
+
+    def write(text: str) -> None:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+    def ticker() -> None:
+        while not stop.wait(0.1):
+            write(live.tick(time.monotonic()))
+
+    thread = threading.Thread(target=ticker, name="guardrail-live", daemon=True)
+    thread.start()
+    try:
+        yield lambda result: write(live.done(result, time.monotonic()))
+    finally:
+        stop.set()
+        thread.join()
+        write(live.finish())
+
+
+def emit_reports(
+    where: Plan,
+    info: RunInfo,
+    results: Sequence[CheckResult],
+    *,
+    color: str,
+    verbose: bool = False,
+) -> bool:
+    """Write the planned reports; False (after saying why) when a file could not be written."""
+    from hooks.report import outputs
+    from hooks.report.style import use_color
+
+    paint = use_color(color, sys.stdout.isatty(), os.environ)
+    text = outputs.render(where.stdout, info, results, verbose=verbose, color=paint)
+    if where.annotations:
+        text += outputs.render("github", info, results)
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    targets = [(fmt, path, "w") for fmt, path in where.files]
+    if where.step_summary:
+        targets.append(("markdown", where.step_summary, "a"))
+    ok = True
+    for fmt, path, mode in targets:
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            with open(path, mode, encoding="utf-8") as f:
+                f.write(outputs.render(fmt, info, results))
+        except OSError as exc:
+            sys.stderr.write(f"guardrail: error: cannot write the {fmt} report to {path}: {exc}\n")
+            ok = False
+    return ok
+
+
+def _add_fix_arguments(parser: argparse.ArgumentParser) -> None:
+    from hooks.report.style import COLOR_CHOICES
+
+    parser.add_argument("--jobs", "-j", type=int, default=None, help="checks run at once")
+    parser.add_argument("--color", choices=COLOR_CHOICES, default="auto")
+
+
+def cmd_fix(args: argparse.Namespace) -> int:
+    from hooks import fix
+    from hooks.gate import RunOptions, repo_root
+    from hooks.report import outputs
+
+    if args.jobs is not None and args.jobs < 1:
+        raise GuardrailError("--jobs must be at least 1")
+    root = repo_root(Path.cwd())
+    with _live_status(args.color) as on_done:
+        outcome = fix.fix_tree(root, RunOptions(jobs=args.jobs), on_done=on_done)
+    sys.stdout.write(fix.render(outcome.steps))
+    where = outputs.plan(outputs.ReportOptions(color=args.color), {})
+    emit_reports(where, outcome.run.info, outcome.run.results, color=args.color)
     return outcome.exit_code
 
 
@@ -162,6 +312,12 @@ def commands() -> dict[str, tuple[str, Configure, Handler]]:
     their own typed options at once; nothing deeper sees argparse."""
     return {
         "run": ("run the checks (the default)", _add_run_arguments, cmd_run),
+        "fix": (
+            "apply ruff's safe fixes and ruff format in every project, then rerun the checks "
+            "(rewrites files; never part of the hook)",
+            _add_fix_arguments,
+            cmd_fix,
+        ),
     }
 
 

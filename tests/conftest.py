@@ -27,6 +27,8 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests see neither the developer's git identity quirks nor an escape hatch."""
     for name in ("GUARDRAIL", "GUARDRAIL_SKIP", "SKIP", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY"):
         monkeypatch.delenv(name, raising=False)
+    for name in ("NO_COLOR", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)
     for name in list(os.environ):
         if name.startswith("PRE_COMMIT_"):
             monkeypatch.delenv(name, raising=False)

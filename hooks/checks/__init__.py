@@ -25,6 +25,12 @@ class PathMap:
     project_rel: str
 
     def __call__(self, tool_path: str) -> str:
+        try:
+            return self._map(tool_path)
+        except (ValueError, OSError):
+            return tool_path
+
+    def _map(self, tool_path: str) -> str:
         if os.path.isabs(tool_path):
             root = self.repo_root
             real_root = os.path.realpath(root)
