@@ -1,0 +1,463 @@
+"""``guardrail doctor``: what CI checks that the push hook does not, and the plumbing around it.
+
+Each ruff/mypy/pytest command found in CI (:mod:`hooks.ci`) is compared with what ``guardrail
+run`` would run (the projects from :mod:`hooks.projects`, each check's ``plan``): the tool, the
+files it checks, the folder it starts in (which config it reads) and the options that change the
+verdict. A difference comes with the ``[tool.guardrail]`` change that closes it, which ``guardrail
+init --from-ci`` applies.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hooks import ci, proc
+from hooks.checks import Invocation, all_checks
+from hooks.ci_args import Option, rebased_tokens, verdict_args
+from hooks.findings import plural
+from hooks.plumbing import (
+    INSTALL_MARKER,
+    PlumbingCheck,
+    ci_pins,
+    hook_path,
+    installed_hook_check,
+    load_precommit_config,
+    mypy_config_check,
+    precommit_check,
+    push_checks,
+    version_checks,
+)
+from hooks.projects import Project, load_projects
+from hooks.toolconfig import config_file, coverage_threshold, mypy_config_targets
+
+PY_SUFFIXES = (".py", ".pyi")
+TOOL_WORDS = {
+    "ruff-check": "ruff check",
+    "ruff-format": "ruff format --check",
+    "mypy": "mypy",
+    "pytest": "pytest",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsChange:
+    """A ``[tool.guardrail]`` edit in ``project``'s pyproject.toml. ``key`` is ``checks``,
+    ``projects`` (root file), ``<check>.targets`` or ``<check>.args``; ``values`` are added."""
+
+    project: str
+    key: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """One CI command against the push hook. ``covered`` is None when it could not be compared."""
+
+    command: ci.CiCommand
+    covered: bool | None
+    project: str | None
+    reasons: tuple[str, ...] = ()
+    guardrail: str = ""
+    changes: tuple[SettingsChange, ...] = ()
+    manual: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DoctorReport:
+    root: str
+    ci_files: tuple[str, ...]
+    comparisons: tuple[Comparison, ...]
+    plumbing: tuple[PlumbingCheck, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def gaps(self) -> tuple[Comparison, ...]:
+        return tuple(c for c in self.comparisons if c.covered is False)
+
+    @property
+    def problems(self) -> tuple[PlumbingCheck, ...]:
+        return tuple(p for p in self.plumbing if not p.ok and not p.note)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.gaps or self.problems else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the guardrail would do in this repository, shared by every comparison."""
+
+    root: Path
+    projects: tuple[Project, ...]
+    files: tuple[str, ...]
+    hook_checks: frozenset[str] | None = None
+    plans: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+def python_files(root: Path) -> tuple[str, ...]:
+    """Tracked and untracked-but-not-ignored Python files, repo-relative."""
+    out = proc.output(
+        [
+            "git",
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+            "--",
+            "*.py",
+            "*.pyi",
+        ],
+        cwd=root,
+    )
+    if out is not None:
+        return tuple(sorted({p for p in out.split("\0") if p.endswith(PY_SUFFIXES)}))
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in ("venv", "env")]
+        rel = os.path.relpath(dirpath, root)
+        found.extend(
+            posixpath.normpath(posixpath.join(rel.replace(os.sep, "/"), f))
+            for f in filenames
+            if f.endswith(PY_SUFFIXES)
+        )
+    return tuple(sorted(found))
+
+
+def under(path: str, folder: str) -> bool:
+    return folder == "." or path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def owner(projects: Iterable[Project], path: str) -> Project | None:
+    """The deepest project holding ``path`` (repo-relative)."""
+    holding = [p for p in projects if under(path, p.rel)]
+    return max(holding, key=lambda p: 0 if p.rel == "." else p.rel.count("/") + 1, default=None)
+
+
+def _package_path(root: Path, cwd: str, target: str) -> str:
+    """``p:pkg.sub`` / ``m:mod`` as a folder or file, relative to the repository root."""
+    name = target.split(":", 1)[1].replace(".", "/")
+    for base in (cwd, posixpath.join(cwd, "src")):
+        for candidate in (name, f"{name}.py"):
+            rel = posixpath.normpath(posixpath.join(base, candidate))
+            if (root / rel).exists():
+                return rel
+    return posixpath.normpath(posixpath.join(cwd, name))
+
+
+def guardrail_paths(project: Project, tool: str) -> tuple[str, ...]:
+    """The repo-relative paths the guardrail's ``tool`` checks for ``project``."""
+    if tool != "mypy":
+        return (project.rel,)
+    from hooks.checks.mypy import targets
+
+    chosen = targets(project) or mypy_config_targets(project.path) or (".",)
+    split = verdict_args(
+        "mypy", project.config.check("mypy").args, project.rel, coverage_gate=False
+    )
+    paths = [posixpath.normpath(posixpath.join(project.rel, t)) for t in chosen]
+    paths += [_package_path(project.repo_root, project.rel, t) for t in split.package_targets]
+    return tuple(paths)
+
+
+def covered_by(ctx: Context, tool: str, path: str) -> bool:
+    return any(
+        tool in p.config.checks and any(under(path, g) for g in guardrail_paths(p, tool))
+        for p in ctx.projects
+    )
+
+
+def describe_plan(ctx: Context, project: Project, tool: str) -> str:
+    """What the guardrail runs for ``tool`` in ``project``, short enough to read."""
+    key = (project.rel, tool)
+    if key in ctx.plans:
+        return ctx.plans[key]
+    if tool not in project.config.checks:
+        text = f"nothing ({tool} is not in [tool.guardrail] checks of {project.rel})"
+    else:
+        planned = all_checks()[tool].plan(project)
+        if isinstance(planned, Invocation):
+            text = f"{_short_argv(planned.argv, ctx.root)}  (in {project.rel})"
+        else:
+            text = f"nothing: {tool} cannot run ({planned.message})"
+    ctx.plans[key] = text
+    return text
+
+
+def _short_argv(argv: Sequence[str], root: Path) -> str:
+    words = list(argv)
+    words[0] = posixpath.basename(words[0])
+    out: list[str] = []
+    for word in words:
+        if os.path.isabs(word):
+            rel = os.path.relpath(word, root)
+            word = rel if not rel.startswith("..") else word
+        out.append(word)
+    return " ".join(out)
+
+
+def ci_targets(
+    ctx: Context, cmd: ci.CiCommand, positionals: Sequence[str], packages: Sequence[str]
+) -> tuple[str, ...]:
+    if positionals or packages:
+        return (*positionals, *(_package_path(ctx.root, cmd.cwd, p) for p in packages))
+    if cmd.tool == "mypy":
+        folder = ctx.root / cmd.cwd if cmd.cwd != "." else ctx.root
+        configured = mypy_config_targets(folder)
+        return tuple(posixpath.normpath(posixpath.join(cmd.cwd, t)) for t in configured or ())
+    return (cmd.cwd,)
+
+
+def _checks_text(project: Project) -> str:
+    return ", ".join(project.config.checks) or "none"
+
+
+def compare(cmd: ci.CiCommand, ctx: Context) -> Comparison:
+    """How the push hook covers one CI command, and what would make it cover it."""
+    if not cmd.cwd_known:
+        return Comparison(
+            cmd,
+            None,
+            None,
+            (f"runs in {cmd.cwd!r}, a folder doctor cannot resolve; compare it by hand",),
+        )
+    tool = cmd.tool
+    home = owner(ctx.projects, cmd.cwd)
+    gate = coverage_threshold(ctx.root / cmd.cwd) or (
+        home is not None and coverage_threshold(home.path)
+    )
+    wanted = verdict_args(tool, cmd.argv, cmd.cwd, coverage_gate=gate)
+    reasons: list[str] = []
+    changes: list[SettingsChange] = []
+    manual: list[str] = []
+    involved: list[Project] = [home] if home is not None else []
+
+    if tool == "pytest" and home is None:
+        outside = [owner(ctx.projects, p) for p in wanted.positionals]
+        involved = [p for p in outside if p is not None][:1]
+    if tool != "pytest" or not involved:
+        targets = ci_targets(ctx, cmd, wanted.positionals, wanted.package_targets)
+        files = [f for f in ctx.files if any(under(f, t) for t in targets)]
+        for path in (*targets, *files):
+            holder = owner(ctx.projects, path)
+            if holder is not None and holder not in involved:
+                involved.append(holder)
+        missed = [f for f in files if not covered_by(ctx, tool, f)]
+        by_project: dict[str | None, list[str]] = {}
+        for f in missed:
+            p = owner(ctx.projects, f)
+            by_project.setdefault(p.rel if p else None, []).append(f)
+        for p in ctx.projects:
+            if p.rel in by_project and p not in involved:
+                involved.append(p)
+        if home is not None and tool not in home.config.checks and home.rel not in by_project:
+            by_project[home.rel] = []
+        for rel, paths in by_project.items():
+            shown = _some(paths)
+            if rel is None:
+                reasons.append(f"{shown} outside every guardrail project")
+                manual.append(
+                    "make the folder holding them a project: give it a pyproject.toml or list "
+                    "it in [tool.guardrail] projects"
+                )
+                continue
+            project = next(p for p in ctx.projects if p.rel == rel)
+            if tool not in project.config.checks:
+                reasons.append(
+                    f"the guardrail does not run {tool} for {rel} "
+                    f"([tool.guardrail] checks = {_checks_text(project)})"
+                )
+                changes.append(SettingsChange(rel, "checks", (tool,)))
+            elif tool == "mypy":
+                current = ", ".join(guardrail_paths(project, tool))
+                reasons.append(f"mypy in {rel} checks {current}; CI also checks {shown}")
+            else:
+                reasons.append(f"{shown} not checked by the guardrail's {tool}")
+        if tool == "mypy" and (wanted.positionals or wanted.package_targets):
+            for project in involved:
+                explicit = project.config.check("mypy").targets
+                new = _relative_targets(
+                    ctx, cmd, wanted.positionals, wanted.package_targets, project
+                )
+                if new and (explicit is None or not set(new) <= set(explicit)):
+                    changes.append(SettingsChange(project.rel, "mypy.targets", new))
+    elif tool not in involved[0].config.checks:
+        project = involved[0]
+        reasons.append(
+            f"the guardrail does not run pytest for {project.rel} "
+            f"([tool.guardrail] checks = {_checks_text(project)})"
+        )
+        changes.append(SettingsChange(project.rel, "checks", ("pytest",)))
+
+    for project in involved:
+        have = verdict_args(tool, project.config.check(tool).args, project.rel, coverage_gate=gate)
+        present = {(o.name, o.value) for o in have.options}
+        for option in wanted.options:
+            if (option.name, option.value) in present:
+                continue
+            reasons.append(f"CI passes {' '.join(option.tokens)}; the guardrail does not")
+            changes.append(
+                SettingsChange(
+                    project.rel, f"{tool}.args", rebased_tokens(option, tool, cmd.cwd, project.rel)
+                )
+            )
+        if (
+            tool in ("mypy", "pytest")
+            and project.rel != cmd.cwd
+            and not _explicit_config(wanted.options)
+        ):
+            theirs = config_file(tool, ctx.root, cmd.cwd)
+            ours = config_file(tool, ctx.root, project.rel)
+            if theirs != ours:
+                reasons.append(
+                    f"CI starts {tool} in {cmd.cwd} and it reads {theirs or 'no config'}; the "
+                    f"guardrail starts it in {project.rel} and it reads {ours or 'no config'}"
+                )
+                manual.append(
+                    f"make CI run {tool} from {project.rel}, or pass the same config file in both"
+                )
+    if ctx.hook_checks is not None and tool not in ctx.hook_checks:
+        reasons.append(
+            f"the pre-push hooks in .pre-commit-config.yaml run only "
+            f"{', '.join(sorted(ctx.hook_checks)) or 'nothing'}"
+        )
+        manual.append("use the hook id guardrail (the whole chain) at pre-push")
+    shown_project = involved[0] if involved else None
+    guardrail = describe_plan(ctx, shown_project, tool) if shown_project else "nothing"
+    return Comparison(
+        cmd,
+        not reasons,
+        shown_project.rel if shown_project else None,
+        tuple(reasons),
+        guardrail,
+        tuple(changes),
+        tuple(dict.fromkeys(manual)),
+    )
+
+
+def _explicit_config(options: Sequence[Option]) -> bool:
+    return any(o.name in ("--config-file", "-c") for o in options)
+
+
+def _relative_targets(
+    ctx: Context,
+    cmd: ci.CiCommand,
+    positionals: Sequence[str],
+    packages: Sequence[str],
+    project: Project,
+) -> tuple[str, ...]:
+    """CI's mypy targets as the guardrail writes them: relative to the project folder."""
+    out: list[str] = []
+    for target in positionals:
+        if under(target, project.rel) and (ctx.root / target).exists():
+            out.append(posixpath.relpath(target, project.rel))
+    for package in packages:
+        if under(_package_path(ctx.root, cmd.cwd, package), project.rel):
+            flag = "-p" if package.startswith("p:") else "-m"
+            out.extend((flag, package.split(":", 1)[1]))
+    return tuple(out) if not any(t.startswith("-") for t in out) else ()
+
+
+def _some(paths: Sequence[str], limit: int = 3) -> str:
+    if not paths:
+        return "its files are"
+    shown = ", ".join(paths[:limit])
+    more = f" and {len(paths) - limit} more" if len(paths) > limit else ""
+    verb = "is" if len(paths) == 1 else "are"
+    return f"{plural(len(paths), 'file')} ({shown}{more}) {verb}"
+
+
+def _python_notes(comparisons: Sequence[Comparison], ctx: Context) -> list[str]:
+    notes: list[str] = []
+    seen: set[tuple[str, str, str]] = set()
+    for comparison in comparisons:
+        cmd = comparison.command
+        versions = [v for v in cmd.python_versions if "$" not in v and "{" not in v]
+        project = next((p for p in ctx.projects if p.rel == comparison.project), None)
+        if not versions or project is None:
+            continue
+        running = ".".join(project.interpreter.version.split(".")[:2])
+        key = (cmd.file, cmd.job, project.rel)
+        if key in seen or any(running == v or running.startswith(v + ".") for v in versions):
+            continue
+        seen.add(key)
+        notes.append(
+            f"{cmd.file} job {cmd.job} runs Python {', '.join(versions)}; the guardrail runs "
+            f"{project.rel} with Python {project.interpreter.version} "
+            f"({project.interpreter.source})"
+        )
+    return notes
+
+
+def compare_all(root: Path) -> tuple[ci.CiScan, Context, tuple[Comparison, ...]]:
+    """Every CI command of the repository compared with the push hook."""
+    scan = ci.scan(root)
+    config = load_precommit_config(root)
+    ctx = Context(
+        root=root,
+        projects=tuple(load_projects(root)),
+        files=python_files(root),
+        hook_checks=None if _plain_hook(root) else push_checks(config),
+    )
+    return scan, ctx, tuple(compare(cmd, ctx) for cmd in scan.commands)
+
+
+def diagnose(root: Path) -> DoctorReport:
+    """Read CI, compare it with the push hook, and check the plumbing."""
+    scan, ctx, comparisons = compare_all(root)
+    projects = ctx.projects
+    config = load_precommit_config(root)
+    plain_hook = _plain_hook(root)
+    plumbing: list[PlumbingCheck] = []
+    pre_commit = precommit_check(config)
+    if plain_hook and not pre_commit.ok:
+        pre_commit = PlumbingCheck(
+            pre_commit.name, True, "not used: the pre-push hook is guardrail install's", note=True
+        )
+    plumbing += [pre_commit, installed_hook_check(root, config)]
+    pins = ci_pins((i.file, i.line, i.requirement) for i in scan.installs)
+    for project in projects:
+        if "mypy" in project.config.checks:
+            plumbing.append(mypy_config_check(project))
+        plumbing.extend(version_checks(project, pins))
+    notes: list[str] = []
+    if not scan.files:
+        notes.append(
+            "no CI definitions found (.github/workflows/*.yml, .gitlab-ci.yml): nothing to compare"
+        )
+    for d in scan.delegations:
+        envs = ",".join(d.envs) or "default"
+        notes.append(
+            f"{d.file}:{d.line}: CI runs {d.runner} ({envs}); doctor does not expand {d.runner} "
+            f"sessions: compare its commands with the guardrail by hand"
+        )
+    notes += _python_notes(comparisons, ctx)
+    return DoctorReport(str(root), scan.files, comparisons, tuple(plumbing), tuple(notes))
+
+
+def _plain_hook(root: Path) -> bool:
+    path = hook_path(root)
+    try:
+        return path.is_file() and INSTALL_MARKER in path.read_text(
+            encoding="utf-8", errors="replace"
+        )
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class DoctorOptions:
+    output_format: str = "text"
+
+
+def doctor(root: Path, options: DoctorOptions) -> tuple[str, int]:
+    """The rendered report and the exit code (0 all covered, 1 gaps or plumbing problems)."""
+    from hooks.report.doctor import render_json, render_text
+
+    report = diagnose(root)
+    render = render_json if options.output_format == "json" else render_text
+    return render(report), report.exit_code
