@@ -331,8 +331,23 @@ def _delegation(argv: Sequence[str]) -> tuple[str, tuple[str, ...]] | None:
 
 
 def _installs(argv: Sequence[str]) -> list[str]:
-    """ruff/mypy requirements from ``pip install``, ``uv pip install``, ``pipx install`` etc."""
+    """ruff/mypy requirements from ``pip install``, ``uv pip install``, ``pipx install``,
+    ``uv run --with``, ``pipx run --spec``, ``uvx tool@version``."""
     words = list(argv)
+    found: list[str] = []
+    for i, word in enumerate(words):
+        name, eq, value = word.partition("=")
+        if name in ("--with", "--spec", "--from"):
+            value = value if eq else (words[i + 1] if i + 1 < len(words) else "")
+            found.extend(v for v in value.split(",") if _PIN_NAME.match(v))
+        elif (
+            "@" in word
+            and _PIN_NAME.match(word.split("@")[0])
+            and ((i and words[i - 1] == "uvx") or words[max(i - 2, 0) : i] == ["tool", "run"])
+        ):
+            found.append(word.replace("@", "=="))
+    if found:
+        return found
     for i in range(len(words) - 1):
         if words[i] in ("install", "add") and any(
             w in ("pip", "pip3", "pipx", "tool", "poetry", "pdm") or w.endswith("/pip")
@@ -351,6 +366,8 @@ def scan_script(
             if argv[0] in ("cd", "pushd") and len(argv) > 1:
                 cwd = join_dir(cwd, argv[1])
                 continue
+            for req in _installs(argv):
+                collector.installs.append(CiInstall(collector.file, sline.line, req))
             unwrapped = unwrap(argv)
             run_dir = cwd if unwrapped.directory is None else join_dir(cwd, unwrapped.directory)
             found = classify(unwrapped.argv)
@@ -382,9 +399,6 @@ def scan_script(
                         " ".join(argv),
                     )
                 )
-                continue
-            for req in _installs(argv):
-                collector.installs.append(CiInstall(collector.file, sline.line, req))
     return cwd
 
 
@@ -542,33 +556,42 @@ def _image_version(image: object) -> tuple[str, ...]:
     return ()
 
 
+def _owners(data: Mapping[str, Any], name: str, depth: int = 0) -> dict[str, Any]:
+    """Key -> the mapping that provides it for job ``name``, following ``extends``."""
+    job = data.get(name)
+    if not isinstance(job, Mapping) or depth > 10:
+        return {}
+    owners: dict[str, Any] = {}
+    parents = job.get("extends")
+    for parent in [parents] if isinstance(parents, str) else parents or []:
+        owners.update(_owners(data, str(parent), depth + 1))
+    owners.update({str(key): job for key in job})
+    return owners
+
+
 def parse_gitlab(path: Path, rel: str) -> CiScan:
     data = _load_yaml(path, rel)
     if not isinstance(data, Mapping):
         return CiScan(files=(rel,))
     found = data.get("default")
     default: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
-    extended: set[str] = set()
-    for job in data.values():
-        ext = job.get("extends") if isinstance(job, Mapping) else None
-        extended.update([ext] if isinstance(ext, str) else ext if isinstance(ext, list) else [])
     commands: list[CiCommand] = []
     delegations: list[CiDelegation] = []
     installs: list[CiInstall] = []
-    for name, job in data.items():
+    for name in data:
         name = str(name)
-        if name in GITLAB_RESERVED or not isinstance(job, Mapping) or "script" not in job:
+        if name in GITLAB_RESERVED or name.startswith(".") or not isinstance(data[name], Mapping):
             continue
-        if name.startswith(".") and name not in extended:
+        owners = _owners(data, name)
+        if "script" not in owners:
             continue
-        image = job.get("image") or default.get("image") or data.get("image")
-        collector = _Collector(rel, name, _image_version(image))
-        before_owner = next(
-            (o for o in (job, default, data) if isinstance(o, Mapping) and "before_script" in o),
-            None,
+        image_owner = owners.get("image") or (default if "image" in default else data)
+        collector = _Collector(rel, name, _image_version(image_owner.get("image")))
+        before_owner = owners.get("before_script") or next(
+            (o for o in (default, data) if "before_script" in o), None
         )
         lines = _gitlab_script(before_owner, "before_script") if before_owner else []
-        lines += _gitlab_script(job, "script")
+        lines += _gitlab_script(owners["script"], "script")
         scan_script(lines, ".", collector)
         commands.extend(collector.commands)
         delegations.extend(collector.delegations)
@@ -599,5 +622,5 @@ def scan(root: Path) -> CiScan:
         files=tuple(f for p in parts for f in p.files),
         commands=tuple(c for p in parts for c in p.commands),
         delegations=tuple(d for p in parts for d in p.delegations),
-        installs=tuple(i for p in parts for i in p.installs),
+        installs=tuple(dict.fromkeys(i for p in parts for i in p.installs)),
     )
