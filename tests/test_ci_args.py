@@ -120,7 +120,8 @@ def test_project_pins_from_every_source(tmp_path: Path) -> None:
             "pyproject.toml": '[dependency-groups]\nlint = ["ruff>=0.4,<0.5"]\n',
             "requirements-dev.txt": "# tools\n-r requirements.txt\nmypy==1.10.0\n",
             "backend/pyproject.toml": (
-                '[project]\nname = "b"\n[project.optional-dependencies]\ndev = ["mypy==1.11.2", "pytest"]\n'
+                '[project]\nname = "b"\n[project.optional-dependencies]\n'
+                'dev = ["mypy==1.11.2", "pytest"]\n'
                 '[tool.poetry.group.dev.dependencies]\nruff = "^0.5.1"\n'
             ),
             "backend/uv.lock": 'version = 1\n[[package]]\nname = "ruff"\nversion = "0.5.7"\n',
