@@ -105,7 +105,8 @@ class CiCommand:
 
 @dataclass(frozen=True, slots=True)
 class CiDelegation:
-    """``tox -e ...`` or ``nox -s ...``: CI runs checks the guardrail cannot see into."""
+    """``tox -e ...``, ``nox -s ...``, a reusable workflow or a local action: CI runs checks
+    that doctor does not look into."""
 
     file: str
     line: int
@@ -508,6 +509,12 @@ def parse_github(path: Path, rel: str) -> CiScan:
             continue
         job_dir = _get(job, "defaults", "run", "working-directory") or wf_dir or "."
         collector = _Collector(rel, str(job_name), _github_python_versions(job))
+        if isinstance(job.get("uses"), str):
+            uses = str(job["uses"])
+            line = _key_line(job, "uses")
+            collector.delegations.append(
+                CiDelegation(rel, line, str(job_name), "workflow", (uses,), f"uses: {uses}")
+            )
         steps = job.get("steps")
         for step in steps if isinstance(steps, list) else ():
             if not isinstance(step, Mapping):
@@ -520,6 +527,15 @@ def parse_github(path: Path, rel: str) -> CiScan:
                 if isinstance(version, str) and version not in ("latest", ""):
                     line = _key_line(step, "uses")
                     collector.installs.append(CiInstall(rel, line, f"ruff=={version}"))
+                continue
+            action_ref = step.get("uses")
+            if isinstance(action_ref, str) and action_ref.startswith("./"):
+                line = _key_line(step, "uses")
+                collector.delegations.append(
+                    CiDelegation(
+                        rel, line, str(job_name), "action", (action_ref,), f"uses: {action_ref}"
+                    )
+                )
                 continue
             run = step.get("run")
             shell = str(step.get("shell") or "bash")

@@ -46,7 +46,7 @@ TOOL_WORDS = {
 @dataclass(frozen=True, slots=True)
 class SettingsChange:
     """A ``[tool.guardrail]`` edit in ``project``'s pyproject.toml. ``key`` is ``checks``,
-    ``projects`` (root file), ``<check>.targets`` or ``<check>.args``; ``values`` are added."""
+    ``<check>.targets`` or ``<check>.args``; ``values`` are added to what is there."""
 
     project: str
     key: str
@@ -430,11 +430,14 @@ def diagnose(root: Path) -> DoctorReport:
             "no CI definitions found (.github/workflows/*.yml, .gitlab-ci.yml): nothing to compare"
         )
     for d in scan.delegations:
-        envs = ",".join(d.envs) or "default"
-        notes.append(
-            f"{d.file}:{d.line}: CI runs {d.runner} ({envs}); doctor does not expand {d.runner} "
-            f"sessions: compare its commands with the guardrail by hand"
-        )
+        if d.runner in ("tox", "nox"):
+            what = (
+                f"{d.runner} ({','.join(d.envs) or 'default'}); doctor does not expand {d.runner}"
+            )
+            what += " sessions"
+        else:
+            what = f"the {d.runner} {d.envs[0]}; doctor does not look inside it"
+        notes.append(f"{d.file}:{d.line}: CI runs {what}: compare its commands by hand")
     notes += _python_notes(comparisons, ctx)
     return DoctorReport(str(root), scan.files, comparisons, tuple(plumbing), tuple(notes))
 

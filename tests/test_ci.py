@@ -199,3 +199,21 @@ def test_shell_splitting_keeps_lines_and_drops_comments() -> None:
 )
 def test_join_dir(base: str, sub: str, expected: str) -> None:
     assert join_dir(base, sub) == expected
+
+
+def test_reusable_workflows_and_local_actions_are_named(tmp_path: Path) -> None:
+    text = (
+        "jobs:\n"
+        "  lint:\n"
+        "    uses: ./.github/workflows/lint.yml\n"
+        "  test:\n"
+        "    steps:\n"
+        "      - uses: ./.github/actions/checks\n"
+        "      - run: pytest\n"
+    )
+    result = parse_github(_write(tmp_path, "ci.yml", text), "ci.yml")
+    assert [(d.line, d.runner, d.envs) for d in result.delegations] == [
+        (3, "workflow", ("./.github/workflows/lint.yml",)),
+        (6, "action", ("./.github/actions/checks",)),
+    ]
+    assert [(c.line, c.tool) for c in result.commands] == [(7, "pytest")]
