@@ -420,8 +420,9 @@ def diagnose(root: Path) -> DoctorReport:
         )
     plumbing += [pre_commit, installed_hook_check(root, config)]
     pins = ci_pins((i.file, i.line, i.requirement) for i in scan.installs)
+    ci_mypy = {c.project for c in comparisons if c.command.tool == "mypy"}
     for project in projects:
-        if "mypy" in project.config.checks:
+        if "mypy" in project.config.checks or project.rel in ci_mypy:
             plumbing.append(mypy_config_check(project))
         plumbing.extend(version_checks(project, pins))
     notes: list[str] = []
