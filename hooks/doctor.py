@@ -17,7 +17,7 @@ from pathlib import Path
 
 from hooks import ci, proc
 from hooks.checks import Invocation, all_checks
-from hooks.ci_args import Option, rebased_tokens, verdict_args
+from hooks.ci_args import Verdict, rebased_tokens, verdict_args
 from hooks.findings import plural
 from hooks.plumbing import (
     INSTALL_MARKER,
@@ -89,13 +89,17 @@ class DoctorReport:
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What the guardrail would do in this repository, shared by every comparison."""
+    """What the guardrail would do in this repository, shared by every comparison.
+
+    ``plans`` and ``paths`` cache per (project, check) what the comparisons ask again and again.
+    """
 
     root: Path
     projects: tuple[Project, ...]
     files: tuple[str, ...]
     hook_checks: frozenset[str] | None = None
     plans: dict[tuple[str, str], str] = field(default_factory=dict)
+    paths: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
 
 
 def python_files(root: Path) -> tuple[str, ...]:
@@ -149,24 +153,26 @@ def _package_path(root: Path, cwd: str, target: str) -> str:
     return posixpath.normpath(posixpath.join(cwd, name))
 
 
-def guardrail_paths(project: Project, tool: str) -> tuple[str, ...]:
+def guardrail_paths(ctx: Context, project: Project, tool: str) -> tuple[str, ...]:
     """The repo-relative paths the guardrail's ``tool`` checks for ``project``."""
     if tool != "mypy":
         return (project.rel,)
-    from hooks.checks.mypy import targets
+    key = (project.rel, tool)
+    if key not in ctx.paths:
+        from hooks.checks.mypy import targets
 
-    chosen = targets(project) or mypy_config_targets(project.path) or (".",)
-    split = verdict_args(
-        "mypy", project.config.check("mypy").args, project.rel, coverage_gate=False
-    )
-    paths = [posixpath.normpath(posixpath.join(project.rel, t)) for t in chosen]
-    paths += [_package_path(project.repo_root, project.rel, t) for t in split.package_targets]
-    return tuple(paths)
+        chosen = targets(project) or mypy_config_targets(project.path) or (".",)
+        args = project.config.check("mypy").args
+        split = verdict_args("mypy", args, project.rel, coverage_gate=False)
+        paths = [posixpath.normpath(posixpath.join(project.rel, t)) for t in chosen]
+        paths += [_package_path(project.repo_root, project.rel, t) for t in split.package_targets]
+        ctx.paths[key] = tuple(paths)
+    return ctx.paths[key]
 
 
 def covered_by(ctx: Context, tool: str, path: str) -> bool:
     return any(
-        tool in p.config.checks and any(under(path, g) for g in guardrail_paths(p, tool))
+        tool in p.config.checks and any(under(path, g) for g in guardrail_paths(ctx, p, tool))
         for p in ctx.projects
     )
 
@@ -212,8 +218,25 @@ def ci_targets(
     return (cmd.cwd,)
 
 
-def _checks_text(project: Project) -> str:
-    return ", ".join(project.config.checks) or "none"
+@dataclass(slots=True)
+class _Gaps:
+    """What one comparison found, filled in step by step."""
+
+    involved: list[Project]
+    reasons: list[str] = field(default_factory=list)
+    changes: list[SettingsChange] = field(default_factory=list)
+    manual: list[str] = field(default_factory=list)
+
+    def involve(self, project: Project | None) -> None:
+        if project is not None and project not in self.involved:
+            self.involved.append(project)
+
+    def not_in_checks(self, project: Project, tool: str) -> None:
+        self.reasons.append(
+            f"the guardrail does not run {tool} for {project.rel} "
+            f"([tool.guardrail] checks = {', '.join(project.config.checks) or 'none'})"
+        )
+        self.changes.append(SettingsChange(project.rel, "checks", (tool,)))
 
 
 def compare(cmd: ci.CiCommand, ctx: Context) -> Comparison:
@@ -225,150 +248,130 @@ def compare(cmd: ci.CiCommand, ctx: Context) -> Comparison:
             None,
             (f"runs in {cmd.cwd!r}, a folder doctor cannot resolve; compare it by hand",),
         )
-    tool = cmd.tool
     home = owner(ctx.projects, cmd.cwd)
     gate = coverage_threshold(ctx.root / cmd.cwd) or (
         home is not None and coverage_threshold(home.path)
     )
-    wanted = verdict_args(tool, cmd.argv, cmd.cwd, coverage_gate=gate)
-    reasons: list[str] = []
-    changes: list[SettingsChange] = []
-    manual: list[str] = []
-    involved: list[Project] = [home] if home is not None else []
-
-    if tool == "pytest" and home is None:
-        outside = [owner(ctx.projects, p) for p in wanted.positionals]
-        involved = [p for p in outside if p is not None][:1]
-    if tool != "pytest" or not involved:
-        targets = ci_targets(ctx, cmd, wanted.positionals, wanted.package_targets)
-        files = [f for f in ctx.files if any(under(f, t) for t in targets)]
-        for path in (*targets, *files):
-            holder = owner(ctx.projects, path)
-            if holder is not None and holder not in involved:
-                involved.append(holder)
-        missed = [f for f in files if not covered_by(ctx, tool, f)]
-        by_project: dict[str | None, list[str]] = {}
-        for f in missed:
-            p = owner(ctx.projects, f)
-            by_project.setdefault(p.rel if p else None, []).append(f)
-        for p in ctx.projects:
-            if p.rel in by_project and p not in involved:
-                involved.append(p)
-        if home is not None and tool not in home.config.checks and home.rel not in by_project:
-            by_project[home.rel] = []
-        for rel, paths in by_project.items():
-            shown = _some(paths)
-            if rel is None:
-                reasons.append(f"{shown} outside every guardrail project")
-                manual.append(
-                    "make the folder holding them a project: give it a pyproject.toml or list "
-                    "it in [tool.guardrail] projects"
-                )
-                continue
-            project = next(p for p in ctx.projects if p.rel == rel)
-            if tool not in project.config.checks:
-                reasons.append(
-                    f"the guardrail does not run {tool} for {rel} "
-                    f"([tool.guardrail] checks = {_checks_text(project)})"
-                )
-                changes.append(SettingsChange(rel, "checks", (tool,)))
-            elif tool == "mypy":
-                current = ", ".join(guardrail_paths(project, tool))
-                reasons.append(f"mypy in {rel} checks {current}; CI also checks {shown}")
-            else:
-                reasons.append(f"{shown} not checked by the guardrail's {tool}")
-        if tool == "mypy" and (wanted.positionals or wanted.package_targets):
-            for project in involved:
-                explicit = project.config.check("mypy").targets
-                new = _relative_targets(
-                    ctx, cmd, wanted.positionals, wanted.package_targets, project
-                )
-                if new and (explicit is None or not set(new) <= set(explicit)):
-                    changes.append(SettingsChange(project.rel, "mypy.targets", new))
-    elif tool not in involved[0].config.checks:
-        project = involved[0]
-        reasons.append(
-            f"the guardrail does not run pytest for {project.rel} "
-            f"([tool.guardrail] checks = {_checks_text(project)})"
-        )
-        changes.append(SettingsChange(project.rel, "checks", ("pytest",)))
-
-    for project in involved:
-        have = verdict_args(tool, project.config.check(tool).args, project.rel, coverage_gate=gate)
-        present = {(o.name, o.value) for o in have.options}
-        for option in wanted.options:
-            if (option.name, option.value) in present:
-                continue
-            reasons.append(f"CI passes {' '.join(option.tokens)}; the guardrail does not")
-            changes.append(
-                SettingsChange(
-                    project.rel, f"{tool}.args", rebased_tokens(option, tool, cmd.cwd, project.rel)
-                )
-            )
-        if (
-            tool in ("mypy", "pytest")
-            and project.rel != cmd.cwd
-            and not _explicit_config(wanted.options)
-        ):
-            theirs = config_file(tool, ctx.root, cmd.cwd)
-            ours = config_file(tool, ctx.root, project.rel)
-            if theirs != ours:
-                reasons.append(
-                    f"CI starts {tool} in {cmd.cwd} and it reads {theirs or 'no config'}; the "
-                    f"guardrail starts it in {project.rel} and it reads {ours or 'no config'}"
-                )
-                manual.append(
-                    f"make CI run {tool} from {project.rel}, or pass the same config file in both"
-                )
-    if ctx.hook_checks is not None and tool not in ctx.hook_checks:
-        reasons.append(
+    wanted = verdict_args(cmd.tool, cmd.argv, cmd.cwd, coverage_gate=gate)
+    gaps = _Gaps([home] if home is not None else [])
+    if cmd.tool == "pytest" and home is None:
+        holders = (owner(ctx.projects, target) for target in wanted.positionals)
+        gaps.involve(next((h for h in holders if h is not None), None))
+    if cmd.tool == "pytest" and gaps.involved:
+        if "pytest" not in gaps.involved[0].config.checks:
+            gaps.not_in_checks(gaps.involved[0], "pytest")
+    else:
+        _compare_files(cmd, ctx, wanted, home, gaps)
+    for project in gaps.involved:
+        _compare_options(cmd, project, wanted, gate, gaps, named=len(gaps.involved) > 1)
+        _compare_config(cmd, ctx, project, wanted, gaps)
+    if ctx.hook_checks is not None and cmd.tool not in ctx.hook_checks:
+        gaps.reasons.append(
             f"the pre-push hooks in .pre-commit-config.yaml run only "
             f"{', '.join(sorted(ctx.hook_checks)) or 'nothing'}"
         )
-        manual.append("use the hook id guardrail (the whole chain) at pre-push")
-    shown_project = involved[0] if involved else None
-    guardrail = describe_plan(ctx, shown_project, tool) if shown_project else "nothing"
+        gaps.manual.append("use the hook id guardrail (the whole chain) at pre-push")
+    shown = gaps.involved[0] if gaps.involved else None
     return Comparison(
         cmd,
-        not reasons,
-        shown_project.rel if shown_project else None,
-        tuple(reasons),
-        guardrail,
-        tuple(changes),
-        tuple(dict.fromkeys(manual)),
+        not gaps.reasons,
+        shown.rel if shown else None,
+        tuple(gaps.reasons),
+        describe_plan(ctx, shown, cmd.tool) if shown else "nothing",
+        tuple(gaps.changes),
+        tuple(dict.fromkeys(gaps.manual)),
     )
 
 
-def _explicit_config(options: Sequence[Option]) -> bool:
-    return any(o.name in ("--config-file", "-c") for o in options)
+def _compare_files(
+    cmd: ci.CiCommand, ctx: Context, wanted: Verdict, home: Project | None, gaps: _Gaps
+) -> None:
+    """Every file CI's tool checks must be checked by the guardrail's same tool."""
+    tool = cmd.tool
+    targets = ci_targets(ctx, cmd, wanted.positionals, wanted.package_targets)
+    files = [f for f in ctx.files if any(under(f, t) for t in targets)]
+    for path in (*targets, *files):
+        gaps.involve(owner(ctx.projects, path))
+    missed: dict[str | None, list[str]] = {}
+    for f in files:
+        if not covered_by(ctx, tool, f):
+            holder = owner(ctx.projects, f)
+            missed.setdefault(holder.rel if holder else None, []).append(f)
+    if home is not None and tool not in home.config.checks:
+        missed.setdefault(home.rel, [])
+    for rel, paths in missed.items():
+        project = next((p for p in ctx.projects if p.rel == rel), None)
+        if project is None:
+            verb = "is" if len(paths) == 1 else "are"
+            gaps.reasons.append(f"{_some(paths)} {verb} outside every guardrail project")
+            gaps.manual.append(
+                "make the folder holding them a project: give it a pyproject.toml or list it "
+                "in [tool.guardrail] projects"
+            )
+        elif tool not in project.config.checks:
+            gaps.not_in_checks(project, tool)
+        else:
+            checked = ", ".join(guardrail_paths(ctx, project, tool))
+            gaps.reasons.append(f"{tool} in {rel} checks {checked}; CI also checks {_some(paths)}")
+    if tool != "mypy":
+        return
+    explicit_ci = bool(wanted.positionals or wanted.package_targets)
+    for project in gaps.involved:
+        if not explicit_ci and project.rel not in missed:
+            continue
+        new = tuple(
+            posixpath.relpath(t, project.rel)
+            for t in targets
+            if under(t, project.rel) and (ctx.root / t).exists()
+        )
+        current = project.config.check("mypy").targets
+        if new and (current is None or not set(new) <= set(current)):
+            gaps.changes.append(SettingsChange(project.rel, "mypy.targets", new))
 
 
-def _relative_targets(
-    ctx: Context,
-    cmd: ci.CiCommand,
-    positionals: Sequence[str],
-    packages: Sequence[str],
-    project: Project,
-) -> tuple[str, ...]:
-    """CI's mypy targets as the guardrail writes them: relative to the project folder."""
-    out: list[str] = []
-    for target in positionals:
-        if under(target, project.rel) and (ctx.root / target).exists():
-            out.append(posixpath.relpath(target, project.rel))
-    for package in packages:
-        if under(_package_path(ctx.root, cmd.cwd, package), project.rel):
-            flag = "-p" if package.startswith("p:") else "-m"
-            out.extend((flag, package.split(":", 1)[1]))
-    return tuple(out) if not any(t.startswith("-") for t in out) else ()
+def _compare_options(
+    cmd: ci.CiCommand, project: Project, wanted: Verdict, gate: bool, gaps: _Gaps, *, named: bool
+) -> None:
+    """CI's verdict-changing options must be among the guardrail's ``args``."""
+    args = project.config.check(cmd.tool).args
+    present = {
+        (o.name, o.value)
+        for o in verdict_args(cmd.tool, args, project.rel, coverage_gate=gate).options
+    }
+    suffix = f" for {project.rel}" if named else ""
+    for option in wanted.options:
+        if (option.name, option.value) in present:
+            continue
+        gaps.reasons.append(f"CI passes {' '.join(option.tokens)}; the guardrail does not{suffix}")
+        tokens = rebased_tokens(option, cmd.tool, cmd.cwd, project.rel)
+        gaps.changes.append(SettingsChange(project.rel, f"{cmd.tool}.args", tokens))
+
+
+def _compare_config(
+    cmd: ci.CiCommand, ctx: Context, project: Project, wanted: Verdict, gaps: _Gaps
+) -> None:
+    """mypy and pytest read the config of the folder they start in."""
+    explicit = any(o.name in ("--config-file", "-c") for o in wanted.options)
+    if cmd.tool not in ("mypy", "pytest") or project.rel == cmd.cwd or explicit:
+        return
+    theirs = config_file(cmd.tool, ctx.root, cmd.cwd)
+    ours = config_file(cmd.tool, ctx.root, project.rel)
+    if theirs == ours:
+        return
+    gaps.reasons.append(
+        f"CI starts {cmd.tool} in {cmd.cwd} and it reads {theirs or 'no config'}; the guardrail "
+        f"starts it in {project.rel} and it reads {ours or 'no config'}"
+    )
+    gaps.manual.append(
+        f"make CI run {cmd.tool} from {project.rel}, or pass the same config file in both"
+    )
 
 
 def _some(paths: Sequence[str], limit: int = 3) -> str:
-    if not paths:
-        return "its files are"
+    """``2 files (a.py, b.py)``: a count and the first few names."""
     shown = ", ".join(paths[:limit])
     more = f" and {len(paths) - limit} more" if len(paths) > limit else ""
-    verb = "is" if len(paths) == 1 else "are"
-    return f"{plural(len(paths), 'file')} ({shown}{more}) {verb}"
+    return f"{plural(len(paths), 'file')} ({shown}{more})"
 
 
 def _python_notes(comparisons: Sequence[Comparison], ctx: Context) -> list[str]:
@@ -445,6 +448,8 @@ def diagnose(root: Path) -> DoctorReport:
 
 def _plain_hook(root: Path) -> bool:
     path = hook_path(root)
+    if path is None:
+        return False
     try:
         return path.is_file() and INSTALL_MARKER in path.read_text(
             encoding="utf-8", errors="replace"

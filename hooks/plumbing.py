@@ -163,11 +163,12 @@ def push_checks(config: Mapping[str, Any] | None) -> frozenset[str] | None:
     return frozenset().union(*(h.checks for h in hooks))
 
 
-def hook_path(root: Path) -> Path:
-    """Where git looks for this clone's pre-push hook (``core.hooksPath`` honoured)."""
+def hook_path(root: Path) -> Path | None:
+    """Where git looks for this clone's pre-push hook (``core.hooksPath`` honoured); None
+    outside a git repository."""
     out = proc.output(["git", "rev-parse", "--git-path", "hooks/pre-push"], cwd=root)
     if out is None or not out.strip():
-        return root / ".git" / "hooks" / "pre-push"
+        return None
     path = Path(out.strip())
     return path if path.is_absolute() else root / path
 
@@ -175,6 +176,8 @@ def hook_path(root: Path) -> Path:
 def installed_hook_check(root: Path, config: Mapping[str, Any] | None) -> PlumbingCheck:
     name = "pre-push hook"
     path = hook_path(root)
+    if path is None:
+        return PlumbingCheck(name, False, f"{root} is not a git repository: no hook can run")
     shown = os.path.relpath(path, root)
     install = "pre-commit install --hook-type pre-push (or guardrail install)"
     if not path.is_file():

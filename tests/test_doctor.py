@@ -390,3 +390,30 @@ def test_doctor_and_init_modules_stay_out_of_guardrail_run() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_ci_mypy_on_the_whole_folder_sets_targets(
+    tmp_path: Path, project_venv: Path, guardrail: Any
+) -> None:
+    workflow = MOTIVATING_WORKFLOW.replace("run: mypy tunix_rt_backend", "run: mypy .")
+    repo = _repo(tmp_path, project_venv, workflow=workflow, backend_extra="")
+    _, data = _json(guardrail, repo)
+    mypy = _by_tool(data)["mypy"]
+    assert mypy["reasons"] == [
+        "mypy in backend checks backend/tunix_rt_backend; CI also checks 2 files "
+        "(backend/tests/__init__.py, backend/tests/test_services.py)"
+    ]
+    assert mypy["changes"] == [{"project": "backend", "key": "mypy.targets", "values": ["."]}]
+    guardrail(repo, "init", "--from-ci")
+    assert (
+        '[tool.guardrail.mypy]\ntargets = ["."]\n' in (repo / "backend/pyproject.toml").read_text()
+    )
+    _, data = _json(guardrail, repo)
+    assert _by_tool(data)["mypy"]["status"] == "covered"
+
+
+def test_outside_git(tmp_path: Path, guardrail: Any) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    run = guardrail(tmp_path, "doctor")
+    assert run.code == 1, run
+    assert f"FAIL pre-push hook: {tmp_path} is not a git repository: no hook can run" in run.out
