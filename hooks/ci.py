@@ -13,7 +13,7 @@ import posixpath
 import re
 import shlex
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +81,8 @@ class CiCommand:
     ``tool`` is a check name (``ruff-check``, ``ruff-format``, ``mypy``, ``pytest``); ``argv`` are
     the tool's arguments after its command words (after ``ruff check``, ``mypy``, ``pytest``);
     ``cwd`` is the folder it runs in, relative to the repository root (it may hold an unresolved
-    expression such as ``${{ matrix.dir }}``, see :attr:`cwd_known`).
+    expression such as ``${{ matrix.dir }}``, see :attr:`cwd_known`). ``advisory`` commands
+    cannot fail CI (``continue-on-error: true``, GitLab's ``allow_failure: true``).
     """
 
     file: str
@@ -93,6 +94,7 @@ class CiCommand:
     launcher: str
     text: str
     python_versions: tuple[str, ...] = ()
+    advisory: bool = False
 
     @property
     def cwd_known(self) -> bool:
@@ -146,6 +148,7 @@ class _Collector:
     file: str
     job: str
     python_versions: tuple[str, ...]
+    advisory: bool = False
     commands: list[CiCommand] = field(default_factory=list)
     delegations: list[CiDelegation] = field(default_factory=list)
     installs: list[CiInstall] = field(default_factory=list)
@@ -385,6 +388,7 @@ def scan_script(
                         launcher=unwrapped.launcher,
                         text=" ".join(argv),
                         python_versions=collector.python_versions,
+                        advisory=collector.advisory,
                     )
                 )
                 continue
@@ -520,9 +524,12 @@ def parse_github(path: Path, rel: str) -> CiScan:
             if not isinstance(step, Mapping):
                 continue
             step_dir = join_dir(".", str(step.get("working-directory") or job_dir))
+            collector.advisory = (
+                step.get("continue-on-error") is True or job.get("continue-on-error") is True
+            )
             action = _ruff_action(step, rel, str(job_name), ".")
             if action is not None:
-                collector.commands.append(action)
+                collector.commands.append(replace(action, advisory=collector.advisory))
                 version = _get(step, "with", "version")
                 if isinstance(version, str) and version not in ("latest", ""):
                     line = _key_line(step, "uses")
@@ -603,6 +610,8 @@ def parse_gitlab(path: Path, rel: str) -> CiScan:
             continue
         image_owner = owners.get("image") or (default if "image" in default else data)
         collector = _Collector(rel, name, _image_version(image_owner.get("image")))
+        allow = owners.get("allow_failure")
+        collector.advisory = allow is not None and allow.get("allow_failure") is True
         before_owner = owners.get("before_script") or next(
             (o for o in (default, data) if "before_script" in o), None
         )

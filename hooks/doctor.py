@@ -241,6 +241,13 @@ class _Gaps:
 
 def compare(cmd: ci.CiCommand, ctx: Context) -> Comparison:
     """How the push hook covers one CI command, and what would make it cover it."""
+    if cmd.advisory:
+        return Comparison(
+            cmd,
+            None,
+            None,
+            ("CI lets this command fail (continue-on-error / allow_failure): it never blocks CI",),
+        )
     if not cmd.cwd_known:
         return Comparison(
             cmd,

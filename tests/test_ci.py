@@ -217,3 +217,27 @@ def test_reusable_workflows_and_local_actions_are_named(tmp_path: Path) -> None:
         (6, "action", ("./.github/actions/checks",)),
     ]
     assert [(c.line, c.tool) for c in result.commands] == [(7, "pytest")]
+
+
+def test_commands_that_cannot_fail_ci_are_advisory(tmp_path: Path) -> None:
+    workflow = (
+        "jobs:\n"
+        "  t:\n"
+        "    steps:\n"
+        "      - run: mypy pkg\n"
+        "        continue-on-error: true\n"
+        "      - run: ruff check .\n"
+    )
+    result = parse_github(_write(tmp_path, "ci.yml", workflow), "ci.yml")
+    assert [(c.tool, c.advisory) for c in result.commands] == [
+        ("mypy", True),
+        ("ruff-check", False),
+    ]
+    gitlab = (
+        "types:\n  allow_failure: true\n  script:\n    - mypy pkg\nlint:\n  script: ruff check\n"
+    )
+    result = parse_gitlab(_write(tmp_path, ".gitlab-ci.yml", gitlab), ".gitlab-ci.yml")
+    assert [(c.line, c.tool, c.advisory) for c in result.commands] == [
+        (4, "mypy", True),
+        (6, "ruff-check", False),
+    ]

@@ -417,3 +417,17 @@ def test_outside_git(tmp_path: Path, guardrail: Any) -> None:
     run = guardrail(tmp_path, "doctor")
     assert run.code == 1, run
     assert f"FAIL pre-push hook: {tmp_path} is not a git repository: no hook can run" in run.out
+
+
+def test_a_step_that_cannot_fail_ci_is_not_a_gap(
+    tmp_path: Path, project_venv: Path, guardrail: Any
+) -> None:
+    workflow = MOTIVATING_WORKFLOW.replace(
+        "run: mypy tunix_rt_backend", "run: mypy tunix_rt_backend\n        continue-on-error: true"
+    )
+    repo = _repo(tmp_path, project_venv, workflow=workflow)
+    _, data = _json(guardrail, repo)
+    assert _by_tool(data)["mypy"]["status"] == "advisory"
+    assert data["gaps"] == 0
+    run = guardrail(repo, "doctor")
+    assert f"  --   {CI}:{MOTIVATING_LINES['mypy']}  mypy tunix_rt_backend" in run.out, run

@@ -10,8 +10,13 @@ from hooks.findings import plural
 from hooks.plumbing import PlumbingCheck
 
 
-def _mark(comparison: Comparison) -> str:
-    return {True: "ok", False: "GAP", None: "??"}[comparison.covered]
+def _status(comparison: Comparison) -> str:
+    if comparison.command.advisory:
+        return "advisory"
+    return {True: "covered", False: "gap", None: "unknown"}[comparison.covered]
+
+
+MARKS = {"covered": "ok", "gap": "GAP", "unknown": "??", "advisory": "--"}
 
 
 def _plumbing_mark(check: PlumbingCheck) -> str:
@@ -28,7 +33,8 @@ def render_text(report: DoctorReport) -> str:
         for comparison in report.comparisons:
             cmd = comparison.command
             where = f"(job {cmd.job}, in {cmd.cwd})"
-            lines.append(f"  {_mark(comparison):<4} {cmd.where:<{width}}  {cmd.text}  {where}")
+            mark = MARKS[_status(comparison)]
+            lines.append(f"  {mark:<4} {cmd.where:<{width}}  {cmd.text}  {where}")
             for reason in comparison.reasons:
                 lines.append(f"         - {reason}")
             if comparison.covered is False:
@@ -76,7 +82,7 @@ def _comparison(c: Comparison) -> dict[str, Any]:
         "launcher": cmd.launcher,
         "text": cmd.text,
         "python_versions": list(cmd.python_versions),
-        "status": {True: "covered", False: "gap", None: "unknown"}[c.covered],
+        "status": _status(c),
         "project": c.project,
         "reasons": list(c.reasons),
         "guardrail": c.guardrail,
