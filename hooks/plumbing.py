@@ -68,6 +68,19 @@ def _option_checks(words: Sequence[str], start: frozenset[str]) -> frozenset[str
     return frozenset(chosen - skip)
 
 
+def _runs_guardrail(entry: str) -> bool:
+    """``guardrail ...``, ``/path/to/guardrail ...`` or ``python -m hooks ...``."""
+    try:
+        words = shlex.split(entry)
+    except ValueError:
+        words = entry.split()
+    if not words:
+        return False
+    if os.path.basename(words[0]) == "guardrail":
+        return True
+    return os.path.basename(words[0]).startswith("python") and words[1:3] == ["-m", "hooks"]
+
+
 def guardrail_hooks(config: Mapping[str, Any]) -> list[GuardrailHook]:
     """Guardrail hooks: id ``guardrail``/``guardrail-*`` from any repo, or a local hook whose
     entry runs guardrail."""
@@ -83,7 +96,7 @@ def guardrail_hooks(config: Mapping[str, Any]) -> list[GuardrailHook]:
             hook_id = str(hook.get("id", ""))
             entry = str(hook.get("entry") or "")
             by_id = hook_id == "guardrail" or hook_id.startswith("guardrail-")
-            by_entry = local and "guardrail" in shlex.split(entry)[:3] if entry else False
+            by_entry = local and _runs_guardrail(entry)
             if not (by_id or by_entry):
                 continue
             stages_value = hook.get("stages") or default_stages
