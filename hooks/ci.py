@@ -314,10 +314,26 @@ def classify(argv: Sequence[str]) -> tuple[str, tuple[str, ...]] | None:
     return None
 
 
+_CHECKY = re.compile(r"lint|check|test|type|mypy|ruff|format|ci|verify|qa", re.IGNORECASE)
+
+
 def _delegation(argv: Sequence[str]) -> tuple[str, tuple[str, ...]] | None:
-    if not argv or posixpath.basename(argv[0]) not in ("tox", "nox"):
+    """``(runner, names)`` when the command hands checks to something doctor does not read:
+    tox/nox sessions, ``pre-commit run``, or a make/just target or script named like a check."""
+    if not argv:
         return None
+    if posixpath.basename(argv[0]) in ("bash", "sh") and argv[1:2] and argv[1].endswith(".sh"):
+        argv = argv[1:]
     runner = posixpath.basename(argv[0])
+    if runner == "pre-commit" and "run" in argv[1:2]:
+        return "pre-commit", tuple(a for a in argv[2:] if not a.startswith("-"))[:1]
+    if runner in ("make", "just", "task", "invoke", "inv"):
+        targets = tuple(a for a in argv[1:] if not a.startswith("-") and "=" not in a)
+        return (runner, targets) if any(_CHECKY.search(t) for t in targets) else None
+    if runner.endswith(".sh") or (argv[0].startswith(("./", "scripts/")) and "/" in argv[0]):
+        return ("script", (argv[0],)) if _CHECKY.search(runner) else None
+    if runner not in ("tox", "nox"):
+        return None
     flags = ("-e",) if runner == "tox" else ("-s", "--session", "--sessions", "-e")
     envs: list[str] = []
     args = list(argv[1:])
@@ -536,11 +552,14 @@ def parse_github(path: Path, rel: str) -> CiScan:
                     collector.installs.append(CiInstall(rel, line, f"ruff=={version}"))
                 continue
             action_ref = step.get("uses")
-            if isinstance(action_ref, str) and action_ref.startswith("./"):
+            if isinstance(action_ref, str) and (
+                action_ref.startswith("./") or action_ref.startswith("pre-commit/action")
+            ):
                 line = _key_line(step, "uses")
+                kind = "action" if action_ref.startswith("./") else "pre-commit"
                 collector.delegations.append(
                     CiDelegation(
-                        rel, line, str(job_name), "action", (action_ref,), f"uses: {action_ref}"
+                        rel, line, str(job_name), kind, (action_ref,), f"uses: {action_ref}"
                     )
                 )
                 continue

@@ -441,16 +441,20 @@ def diagnose(root: Path) -> DoctorReport:
             "no CI definitions found (.github/workflows/*.yml, .gitlab-ci.yml): nothing to compare"
         )
     for d in scan.delegations:
-        if d.runner in ("tox", "nox"):
-            what = (
-                f"{d.runner} ({','.join(d.envs) or 'default'}); doctor does not expand {d.runner}"
-            )
-            what += " sessions"
-        else:
-            what = f"the {d.runner} {d.envs[0]}; doctor does not look inside it"
-        notes.append(f"{d.file}:{d.line}: CI runs {what}: compare its commands by hand")
+        notes.append(f"{d.file}:{d.line}: {_delegation_note(d)}: compare its commands by hand")
     notes += _python_notes(comparisons, ctx)
     return DoctorReport(str(root), scan.files, comparisons, tuple(plumbing), tuple(notes))
+
+
+def _delegation_note(d: ci.CiDelegation) -> str:
+    names = ",".join(d.envs) or "default"
+    if d.runner in ("tox", "nox"):
+        return f"CI runs {d.runner} ({names}); doctor does not expand {d.runner} sessions"
+    if d.runner == "pre-commit":
+        return f"CI runs pre-commit ({d.text}); doctor does not read the hooks it runs"
+    if d.runner in ("workflow", "action", "script"):
+        return f"CI runs the {d.runner} {d.envs[0]}; doctor does not look inside it"
+    return f"CI runs {d.runner} {' '.join(d.envs)}; doctor does not look inside it"
 
 
 def _plain_hook(root: Path) -> bool:

@@ -17,7 +17,13 @@ from typing import Any
 from hooks import __version__
 from hooks.config import CHECKS, parse_table
 from hooks.errors import GuardrailError
-from hooks.plumbing import PRE_COMMIT_CONFIG, PUSH_STAGES, guardrail_hooks
+from hooks.plumbing import (
+    PRE_COMMIT_CONFIG,
+    PUSH_STAGES,
+    guardrail_hooks,
+    installed_hook_check,
+    load_precommit_config,
+)
 
 HOOK_REPO = "https://github.com/push-guardrail/push-guardrail"
 HOOK_STAGES = ("pre-push", "manual")
@@ -272,7 +278,12 @@ def _diff(edit: FileEdit) -> str:
 
 
 def render(
-    edits: Sequence[FileEdit], manual: Sequence[str], printed: Sequence[str], *, dry_run: bool
+    edits: Sequence[FileEdit],
+    manual: Sequence[str],
+    printed: Sequence[str],
+    *,
+    dry_run: bool,
+    hook_installed: bool = False,
 ) -> str:
     changed = [e for e in edits if e.changed]
     lines: list[str] = []
@@ -291,11 +302,8 @@ def render(
     if manual:
         lines += ["", "Left to do by hand:"]
         lines.extend(f"  - {step}" for step in manual)
-    lines += [
-        "",
-        "Next: pre-commit install --hook-type pre-push (or guardrail install), "
-        "then guardrail doctor.",
-    ]
+    install = "pre-commit install --hook-type pre-push (or guardrail install), then "
+    lines += ["", f"Next: {'' if hook_installed else install}guardrail doctor."]
     return "\n".join(lines) + "\n"
 
 
@@ -306,4 +314,6 @@ def init_from_ci(root: Path, options: InitOptions) -> tuple[str, int]:
         for edit in edits:
             if edit.changed:
                 (root / edit.path).write_text(edit.after, encoding="utf-8")
-    return render(edits, manual, printed, dry_run=options.dry_run), 1 if manual or printed else 0
+    installed = installed_hook_check(root, load_precommit_config(root)).ok
+    text = render(edits, manual, printed, dry_run=options.dry_run, hook_installed=installed)
+    return text, 1 if manual or printed else 0

@@ -241,3 +241,23 @@ def test_commands_that_cannot_fail_ci_are_advisory(tmp_path: Path) -> None:
         (4, "mypy", True),
         (6, "ruff-check", False),
     ]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("make lint typecheck", ("make", ("lint", "typecheck"))),
+        ("make install", None),
+        ("just test", ("just", ("test",))),
+        ("./scripts/lint.sh --strict", ("script", ("./scripts/lint.sh",))),
+        ("./scripts/deploy.sh", None),
+        ("bash scripts/typecheck.sh", ("script", ("scripts/typecheck.sh",))),
+        ("pre-commit run --all-files", ("pre-commit", ())),
+        ("pre-commit run mypy --all-files", ("pre-commit", ("mypy",))),
+    ],
+)
+def test_other_runners_are_named(tmp_path: Path, line: str, expected: object) -> None:
+    text = f"jobs:\n  j:\n    steps:\n      - run: {line}\n"
+    result = parse_github(_write(tmp_path, "ci.yml", text), "ci.yml")
+    found = [(d.runner, d.envs) for d in result.delegations]
+    assert found == ([expected] if expected else [])

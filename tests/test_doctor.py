@@ -122,6 +122,10 @@ def test_motivating_repo_gap_then_init_and_hook_install_close_it(
     assert "ok   .pre-commit-config.yaml: guardrail (line 7) runs at pre-push" in done.out
     assert "ok   mypy config (backend): mypy" in done.out
     assert "The push hook runs everything CI checks, and it is installed." in done.out
+    settled = guardrail(repo, "init", "--from-ci")
+    assert settled.out.endswith(
+        "nothing to change; the settings already cover what CI runs.\n\nNext: guardrail doctor.\n"
+    ), settled
 
 
 def test_json_format(tmp_path: Path, project_venv: Path, guardrail: Any) -> None:

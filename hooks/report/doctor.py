@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from hooks import __version__
 from hooks.doctor import Comparison, DoctorReport
 from hooks.findings import plural
 from hooks.plumbing import PlumbingCheck
@@ -95,6 +96,7 @@ def _comparison(c: Comparison) -> dict[str, Any]:
 
 def render_json(report: DoctorReport) -> str:
     data = {
+        "version": __version__,
         "root": report.root,
         "ci_files": list(report.ci_files),
         "commands": [_comparison(c) for c in report.comparisons],
