@@ -98,7 +98,7 @@ class CiCommand:
 
     @property
     def cwd_known(self) -> bool:
-        return "$" not in self.cwd and "{{" not in self.cwd
+        return not self.cwd.startswith(("/", "~")) and "$" not in self.cwd and "{{" not in self.cwd
 
     @property
     def where(self) -> str:
@@ -620,6 +620,15 @@ def parse_gitlab(path: Path, rel: str) -> CiScan:
     commands: list[CiCommand] = []
     delegations: list[CiDelegation] = []
     installs: list[CiInstall] = []
+    if "include" in data:
+        included = data["include"]
+        items = included if isinstance(included, list) else [included]
+        names = tuple(
+            str(next(iter(i.values()), "")) if isinstance(i, Mapping) else str(i) for i in items
+        )
+        delegations.append(
+            CiDelegation(rel, _key_line(data, "include"), "", "include", names, "include:")
+        )
     for name in data:
         name = str(name)
         if name in GITLAB_RESERVED or name.startswith(".") or not isinstance(data[name], Mapping):

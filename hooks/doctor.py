@@ -450,6 +450,8 @@ def _delegation_note(d: ci.CiDelegation) -> str:
     names = ",".join(d.envs) or "default"
     if d.runner in ("tox", "nox"):
         return f"CI runs {d.runner} ({names}); doctor does not expand {d.runner} sessions"
+    if d.runner == "include":
+        return f"CI includes {names}; doctor reads only .gitlab-ci.yml itself"
     if d.runner == "pre-commit":
         return f"CI runs pre-commit ({d.text}); doctor does not read the hooks it runs"
     if d.runner in ("workflow", "action", "script"):

@@ -261,3 +261,15 @@ def test_other_runners_are_named(tmp_path: Path, line: str, expected: object) ->
     result = parse_github(_write(tmp_path, "ci.yml", text), "ci.yml")
     found = [(d.runner, d.envs) for d in result.delegations]
     assert found == ([expected] if expected else [])
+
+
+def test_gitlab_includes_are_named(tmp_path: Path) -> None:
+    text = (
+        "include:\n  - local: ci/lint.yml\n  - template: Python.gitlab-ci.yml\n"
+        "t:\n  script: [pytest]\n"
+    )
+    result = parse_gitlab(_write(tmp_path, ".gitlab-ci.yml", text), ".gitlab-ci.yml")
+    assert [(d.line, d.runner, d.envs) for d in result.delegations] == [
+        (1, "include", ("ci/lint.yml", "Python.gitlab-ci.yml"))
+    ]
+    assert [(c.line, c.tool) for c in result.commands] == [(5, "pytest")]
