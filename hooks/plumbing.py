@@ -284,8 +284,20 @@ def version_checks(project: Project, extra: Sequence[Pin]) -> list[PlumbingCheck
                 )
             )
             continue
-        bad = [p for p in relevant if satisfies(tool.version, p.spec) is False]
-        if bad:
+        verdicts = [(p, satisfies(tool.version, p.spec)) for p in relevant]
+        bad = [p for p, fits in verdicts if fits is False]
+        unknown = [p for p, fits in verdicts if fits is None]
+        if unknown and not bad:
+            listed = "; ".join(f"{p.spec} in {p.source}" for p in unknown)
+            out.append(
+                PlumbingCheck(
+                    name,
+                    True,
+                    f"cannot compare {tool_name} {tool.version} ({tool.source}) with {listed}",
+                    note=True,
+                )
+            )
+        elif bad:
             listed = "; ".join(f"{p.spec} in {p.source}" for p in bad)
             out.append(
                 PlumbingCheck(

@@ -205,6 +205,9 @@ def test_uv_run_workflow_flags_then_init(
     assert commands["mypy"]["reasons"] == ["CI passes --strict; the guardrail does not"]
     assert commands["pytest"]["reasons"] == ["CI passes -m not slow; the guardrail does not"]
     assert commands["pytest"]["cwd"] == "backend"
+    plumbing = {p["name"]: p for p in data["plumbing"]}
+    assert plumbing["mypy version (backend)"]["status"] == "problem"
+    assert plumbing["mypy version (backend)"]["message"].endswith(f"CI pins ==1.13.0 in {CI}:17")
 
     init = guardrail(repo, "init", "--from-ci")
     assert init.code == 0, init
