@@ -197,13 +197,16 @@ def edit_precommit(text: str | None) -> tuple[str | None, list[str], str | None]
         target = full[0].hook_id
         for repo in data.get("repos") or []:
             for hook in repo.get("hooks") or []:
+                if hook.get("id") != target:
+                    continue
                 stages = hook.get("stages")
-                if (
-                    hook.get("id") == target
-                    and isinstance(stages, list)
-                    and not set(stages) & PUSH_STAGES
-                ):
-                    hook["stages"].append("pre-push")
+                if stages is None:
+                    inherited = [str(s) for s in data.get("default_stages") or []]
+                    stages = CommentedSeq(inherited)
+                    stages.fa.set_flow_style()
+                    hook["stages"] = stages
+                if isinstance(stages, list) and not set(stages) & PUSH_STAGES:
+                    stages.append("pre-push")
                     summary.append(f"{PRE_COMMIT_CONFIG}: hook {target} now also runs at pre-push")
     else:
         repos = data.get("repos")

@@ -149,3 +149,23 @@ def test_config_discovery_walks_up_to_the_root(tmp_path: Path) -> None:
     assert mypy_config_targets(tmp_path / "web") == ("a.py", "b")
     assert mypy_config_targets(tmp_path / "backend") is None
     assert coverage_threshold(tmp_path / "web") and not coverage_threshold(tmp_path / "backend")
+
+
+def test_a_guardrail_hook_held_back_by_default_stages_gets_pre_push() -> None:
+    text = (
+        "default_stages: [pre-commit]\n"
+        "repos:\n"
+        "  - repo: https://example.invalid/push-guardrail\n"
+        "    rev: v1\n"
+        "    hooks:\n"
+        "      - id: guardrail\n"
+    )
+    after, summary, snippet = edit_precommit(text)
+    assert snippet is None
+    assert after == (
+        "default_install_hook_types: [pre-commit, pre-push]\n"
+        + text
+        + "        stages: [pre-commit, pre-push]\n"
+    )
+    assert summary[0] == ".pre-commit-config.yaml: hook guardrail now also runs at pre-push"
+    assert edit_precommit(after) == (after, [], None)
