@@ -35,6 +35,7 @@ from hooks.projects import Project, load_projects
 from hooks.toolconfig import config_file, coverage_threshold, mypy_config_targets
 
 PY_SUFFIXES = (".py", ".pyi")
+HOOK_STEP = "use the hook id guardrail (the whole chain) at pre-push"
 TOOL_WORDS = {
     "ruff-check": "ruff check",
     "ruff-format": "ruff format --check",
@@ -277,7 +278,7 @@ def compare(cmd: ci.CiCommand, ctx: Context) -> Comparison:
             f"the pre-push hooks in .pre-commit-config.yaml run only "
             f"{', '.join(sorted(ctx.hook_checks)) or 'nothing'}"
         )
-        gaps.manual.append("use the hook id guardrail (the whole chain) at pre-push")
+        gaps.manual.append(HOOK_STEP)
     shown = gaps.involved[0] if gaps.involved else None
     return Comparison(
         cmd,

@@ -242,7 +242,7 @@ def edit_precommit(text: str | None) -> tuple[str | None, list[str], str | None]
 
 def plan_edits(root: Path) -> tuple[list[FileEdit], list[str], list[str]]:
     """The file edits init would make, the steps left to do by hand, and text to print."""
-    from hooks.doctor import compare_all
+    from hooks.doctor import HOOK_STEP, compare_all
 
     comparisons = compare_all(root)[2]
     grouped: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
@@ -266,6 +266,8 @@ def plan_edits(root: Path) -> tuple[list[FileEdit], list[str], list[str]]:
     printed = [snippet] if snippet else []
     if after_config is not None:
         edits.append(FileEdit(PRE_COMMIT_CONFIG, before_config or "", after_config, tuple(summary)))
+        if summary:
+            manual = [step for step in manual if not step.endswith(HOOK_STEP)]
     return edits, list(dict.fromkeys(manual)), printed
 
 

@@ -347,7 +347,8 @@ def test_partial_hook_at_push_leaves_mypy_uncovered(
     mypy = _by_tool(data)["mypy"]
     assert mypy["status"] == "gap"
     assert mypy["reasons"] == ["the pre-push hooks in .pre-commit-config.yaml run only ruff-check"]
-    guardrail(repo, "init", "--from-ci")
+    init = guardrail(repo, "init", "--from-ci")
+    assert init.code == 0, init
     text = (repo / ".pre-commit-config.yaml").read_text()
     assert "      - id: guardrail\n        stages: [pre-commit, pre-push]\n" in text
     _, data = _json(guardrail, repo)
