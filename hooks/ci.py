@@ -568,11 +568,35 @@ def parse_github(path: Path, rel: str) -> CiScan:
             if not isinstance(run, str) or shell.split()[0] in ("python", "pwsh", "powershell"):
                 continue
             line, block = _value_line(step, "run")
-            scan_script(_block_lines(run, line, block), step_dir, collector)
+            for folder in expand_matrix(step_dir, _get(job, "strategy", "matrix")):
+                scan_script(_block_lines(run, line, block), folder, collector)
         commands.extend(collector.commands)
         delegations.extend(collector.delegations)
         installs.extend(collector.installs)
     return CiScan((rel,), tuple(commands), tuple(delegations), tuple(installs))
+
+
+_MATRIX_REF = re.compile(r"\$\{\{\s*matrix\.([A-Za-z0-9_-]+)\s*\}\}")
+
+
+def expand_matrix(folder: str, matrix: object) -> list[str]:
+    """``${{ matrix.dir }}`` in a folder, once per value the matrix lists (``include:`` entries
+    too); the folder unchanged when it holds no such reference or the values are not plain."""
+    match = _MATRIX_REF.search(folder)
+    if match is None or not isinstance(matrix, Mapping):
+        return [folder]
+    key = match[1]
+    values = list(matrix.get(key) or []) if isinstance(matrix.get(key), list) else []
+    for extra in matrix.get("include") or []:
+        if isinstance(extra, Mapping) and key in extra:
+            values.append(extra[key])
+    if not values or not all(isinstance(v, str | int | float) for v in values):
+        return [folder]
+    expanded: list[str] = []
+    for value in dict.fromkeys(str(v) for v in values):
+        for more in expand_matrix(folder.replace(match[0], value), matrix):
+            expanded.append(join_dir(".", more))
+    return expanded
 
 
 def _gitlab_script(owner: Any, key: str) -> list[ScriptLine]:

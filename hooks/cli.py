@@ -105,7 +105,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text for people (the default), json for tools",
+    )
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

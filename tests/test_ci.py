@@ -11,6 +11,7 @@ from hooks.ci import (
     CiDelegation,
     CiInstall,
     classify,
+    expand_matrix,
     join_dir,
     parse_github,
     parse_gitlab,
@@ -273,3 +274,28 @@ def test_gitlab_includes_are_named(tmp_path: Path) -> None:
         (1, "include", ("ci/lint.yml", "Python.gitlab-ci.yml"))
     ]
     assert [(c.line, c.tool) for c in result.commands] == [(5, "pytest")]
+
+
+def test_matrix_folders_are_expanded(tmp_path: Path) -> None:
+    text = (
+        "jobs:\n"
+        "  lint:\n"
+        "    strategy:\n"
+        "      matrix:\n"
+        "        project: [backend, worker]\n"
+        "        include:\n"
+        "          - project: tools/cli\n"
+        "    defaults:\n"
+        "      run:\n"
+        "        working-directory: ${{ matrix.project }}\n"
+        "    steps:\n"
+        "      - run: mypy .\n"
+    )
+    result = parse_github(_write(tmp_path, "ci.yml", text), "ci.yml")
+    assert [(c.line, c.cwd) for c in result.commands] == [
+        (12, "backend"),
+        (12, "worker"),
+        (12, "tools/cli"),
+    ]
+    assert expand_matrix("${{ matrix.dir }}", {"dir": [{"a": 1}]}) == ["${{ matrix.dir }}"]
+    assert expand_matrix("src/${{ matrix.pkg }}", {"pkg": ["a", "b"]}) == ["src/a", "src/b"]
