@@ -604,12 +604,18 @@ def _gitlab_script(owner: Any, key: str) -> list[ScriptLine]:
     if isinstance(value, str):
         line, block = _value_line(owner, key)
         return _block_lines(value, line, block)
+    return _sequence_lines(value) if isinstance(value, list) else []
+
+
+def _sequence_lines(seq: Any) -> list[ScriptLine]:
+    """Script lines of a YAML list, nested lists (GitLab's ``- *anchor``) flattened."""
     out: list[ScriptLine] = []
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            if isinstance(item, str):
-                line, block = _item_line(value, i)
-                out.extend(_block_lines(item, line, block))
+    for i, item in enumerate(seq):
+        if isinstance(item, str):
+            line, block = _item_line(seq, i)
+            out.extend(_block_lines(item, line, block))
+        elif isinstance(item, list):
+            out.extend(_sequence_lines(item))
     return out
 
 

@@ -299,3 +299,16 @@ def test_matrix_folders_are_expanded(tmp_path: Path) -> None:
     ]
     assert expand_matrix("${{ matrix.dir }}", {"dir": [{"a": 1}]}) == ["${{ matrix.dir }}"]
     assert expand_matrix("src/${{ matrix.pkg }}", {"pkg": ["a", "b"]}) == ["src/a", "src/b"]
+
+
+def test_gitlab_nested_script_lists_from_anchors(tmp_path: Path) -> None:
+    text = (
+        ".setup: &setup\n"
+        "  - cd backend\n"
+        "types:\n"
+        "  script:\n"
+        "    - *setup\n"
+        "    - mypy tunix_rt_backend\n"
+    )
+    result = parse_gitlab(_write(tmp_path, ".gitlab-ci.yml", text), ".gitlab-ci.yml")
+    assert [(c.line, c.cwd, c.tool) for c in result.commands] == [(6, "backend", "mypy")]
