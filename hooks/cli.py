@@ -151,7 +151,6 @@ def commands() -> dict[str, tuple[str, Configure, Handler]]:
     """Subcommand name -> (help, add its arguments, run it). Handlers turn the namespace into
     their own typed options at once; nothing deeper sees argparse."""
     return {
-        "run": ("run the checks (the default)", _add_run_arguments, cmd_run),
         "doctor": (
             "show what CI checks that the push hook does not, and plumbing that turns it off",
             _add_doctor_arguments,
@@ -163,6 +162,7 @@ def commands() -> dict[str, tuple[str, Configure, Handler]]:
             _add_init_arguments,
             cmd_init,
         ),
+        "run": ("run the checks (the default)", _add_run_arguments, cmd_run),
     }
 
 

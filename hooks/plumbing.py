@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from hooks import proc
+from hooks.ci_args import SPECS, split
 from hooks.config import CHECKS
 from hooks.errors import GuardrailError
+from hooks.findings import Outcome, Status
 from hooks.pins import Pin, project_pins, requirement_pin, satisfies
 from hooks.projects import Project, mypy_tool, ruff_tool
 
@@ -223,32 +225,49 @@ def installed_hook_check(root: Path, config: Mapping[str, Any] | None) -> Plumbi
 
 
 def mypy_config_check(project: Project) -> PlumbingCheck:
-    """mypy only warns about a broken config and carries on with it ignored: ask it directly."""
-    from hooks.checks.mypy import config_problems
+    """mypy only warns about a broken config and carries on with it ignored: run the project's
+    mypy on an empty program and judge its output with the mypy check's own parser."""
+    from hooks.checks import ToolOutput, context_for
+    from hooks.checks import mypy as mypy_check
 
     name = f"mypy config ({project.rel})"
+    planned = mypy_check.plan(project)
+    if isinstance(planned, Outcome):
+        return PlumbingCheck(name, False, planned.message)
     tool = mypy_tool(project)
     if tool is None:
-        return PlumbingCheck(name, False, "mypy is not installed, so its config cannot be checked")
-    argv = [*tool.argv, "--python-executable", project.interpreter.python]
+        return PlumbingCheck(name, False, "mypy is not installed, so its config cannot be read")
+    version = tool.version
+    spec = SPECS["mypy"]
+    options = [
+        token
+        for option in split(project.config.check("mypy").args, spec).options
+        if option.name not in spec.targets
+        for token in option.tokens
+    ]
     res = proc.run(
-        [*argv, "--cache-dir", os.devnull, "-c", "pass"],
+        [
+            *tool.argv,
+            "--python-executable",
+            project.interpreter.python,
+            *options,
+            "--cache-dir",
+            os.devnull,
+            "-c",
+            "pass",
+        ],
         cwd=project.path,
         env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
         timeout=120,
     )
     if res.missing or res.timed_out:
-        return PlumbingCheck(name, False, f"mypy {tool.version} could not be started")
-    problems = config_problems(res.stderr)
-    if problems:
-        return PlumbingCheck(
-            name,
-            False,
-            f"mypy {tool.version} warns and ignores its config (strict may be off):\n"
-            + "\n".join(problems),
-            fix="fix the keys mypy names",
-        )
-    return PlumbingCheck(name, True, f"mypy {tool.version} reads its config without warnings")
+        return PlumbingCheck(name, False, f"mypy {version} could not be started")
+    outcome = mypy_check.parse(
+        ToolOutput(res.returncode, res.stdout, res.stderr), context_for(project, "mypy")
+    )
+    if outcome.status is not Status.PASSED:
+        return PlumbingCheck(name, False, outcome.message, fix="fix what mypy names")
+    return PlumbingCheck(name, True, f"mypy {version} reads its config without warnings")
 
 
 def ci_pins(installs: Iterable[tuple[str, int, str]]) -> list[Pin]:

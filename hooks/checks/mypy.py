@@ -159,18 +159,15 @@ def _from_text(match: re.Match[str], context: ParseContext) -> Finding | None:
     )
 
 
-def config_problems(stderr: str) -> list[str]:
-    """mypy's warnings about its own config (``pyproject.toml: [mypy]: ...``), which it ignores."""
-    return [line for line in stderr.splitlines() if _CONFIG_WARNING.match(line.strip())]
-
-
 def parse(output: ToolOutput, context: ParseContext) -> Outcome:
-    problems = config_problems(output.stderr)
-    if problems:
+    config_problems = [
+        line for line in output.stderr.splitlines() if _CONFIG_WARNING.match(line.strip())
+    ]
+    if config_problems:
         return Outcome(
             Status.ERROR,
             message="mypy cannot read its configuration and would run with it ignored "
-            "(strict may be silently off):\n" + "\n".join(problems),
+            "(strict may be silently off):\n" + "\n".join(config_problems),
         )
     everything = output.stdout + "\n" + output.stderr
     if "INTERNAL ERROR" in everything or "Traceback (most recent call last)" in everything:
