@@ -18,6 +18,7 @@ from pathlib import Path
 from hooks import ci, proc
 from hooks.checks import Invocation, all_checks
 from hooks.ci_args import Verdict, rebased_tokens, verdict_args
+from hooks.config import Layer
 from hooks.findings import plural
 from hooks.plumbing import (
     INSTALL_MARKER,
@@ -404,22 +405,25 @@ def _python_notes(comparisons: Sequence[Comparison], ctx: Context) -> list[str]:
     return notes
 
 
-def compare_all(root: Path) -> tuple[ci.CiScan, Context, tuple[Comparison, ...]]:
-    """Every CI command of the repository compared with the push hook."""
+def compare_all(
+    root: Path, extra_layers: Iterable[Layer] = ()
+) -> tuple[ci.CiScan, Context, tuple[Comparison, ...]]:
+    """Every CI command of the repository compared with the push hook. ``extra_layers`` are the
+    config layers the hook adds before the projects' own (the organisation's hook args)."""
     scan = ci.scan(root)
     config = load_precommit_config(root)
     ctx = Context(
         root=root,
-        projects=tuple(load_projects(root)),
+        projects=tuple(load_projects(root, extra_layers)),
         files=python_files(root),
         hook_checks=None if _plain_hook(root) else push_checks(config),
     )
     return scan, ctx, tuple(compare(cmd, ctx) for cmd in scan.commands)
 
 
-def diagnose(root: Path) -> DoctorReport:
+def diagnose(root: Path, extra_layers: Iterable[Layer] = ()) -> DoctorReport:
     """Read CI, compare it with the push hook, and check the plumbing."""
-    scan, ctx, comparisons = compare_all(root)
+    scan, ctx, comparisons = compare_all(root, extra_layers)
     projects = ctx.projects
     config = load_precommit_config(root)
     plain_hook = _plain_hook(root)
