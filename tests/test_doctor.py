@@ -19,7 +19,15 @@ from tests.ci_workflows import (
     POETRY_WORKFLOW,
     UV_WORKFLOW,
 )
-from tests.fixtures import BACKEND_PYPROJECT, git, make_repo, motivating_files
+from tests.fixtures import (
+    BACKEND_PYPROJECT,
+    BAD_LINES,
+    EXPORT_PATH,
+    datasets_export_source,
+    git,
+    make_repo,
+    motivating_files,
+)
 
 CI = ".github/workflows/ci.yml"
 NO_MYPY = """
@@ -126,6 +134,12 @@ def test_motivating_repo_gap_then_init_and_hook_install_close_it(
     assert "ok   mypy config (backend): mypy" in done.out
     assert "The push hook runs everything CI checks, and it is installed." in done.out
     settled = guardrail(repo, "init", "--from-ci")
+    (repo / EXPORT_PATH).write_text(datasets_export_source(fixed=False))
+    blocked = guardrail(repo, "run")
+    assert blocked.code == 1, blocked
+    assert "Push blocked: mypy failed." in blocked.out
+    for line in BAD_LINES:
+        assert f"{EXPORT_PATH}:{line}:" in blocked.out
     assert settled.out.endswith(
         "nothing to change; the settings already cover what CI runs.\n\nNext: guardrail doctor.\n"
     ), settled
