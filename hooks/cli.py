@@ -303,6 +303,45 @@ def cmd_fix(args: argparse.Namespace) -> int:
     return outcome.exit_code
 
 
+def _add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text for people (the default), json for tools",
+    )
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from hooks.doctor import DoctorOptions, doctor
+    from hooks.gate import repo_root
+
+    text, code = doctor(repo_root(Path.cwd()), DoctorOptions(output_format=args.format))
+    sys.stdout.write(text)
+    return code
+
+
+def _add_init_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--from-ci",
+        action="store_true",
+        required=True,
+        help="write [tool.guardrail] settings so the push hook runs what CI runs",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the changes instead of writing them"
+    )
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from hooks.gate import repo_root
+    from hooks.init import InitOptions, init_from_ci
+
+    text, code = init_from_ci(repo_root(Path.cwd()), InitOptions(dry_run=args.dry_run))
+    sys.stdout.write(text)
+    return code
+
+
 Configure = Callable[[argparse.ArgumentParser], None]
 Handler = Callable[[argparse.Namespace], int]
 
@@ -311,6 +350,17 @@ def commands() -> dict[str, tuple[str, Configure, Handler]]:
     """Subcommand name -> (help, add its arguments, run it). Handlers turn the namespace into
     their own typed options at once; nothing deeper sees argparse."""
     return {
+        "doctor": (
+            "show what CI checks that the push hook does not, and plumbing that turns it off",
+            _add_doctor_arguments,
+            cmd_doctor,
+        ),
+        "init": (
+            "write [tool.guardrail] settings and the pre-commit entry so the push hook runs "
+            "what CI runs",
+            _add_init_arguments,
+            cmd_init,
+        ),
         "run": ("run the checks (the default)", _add_run_arguments, cmd_run),
         "fix": (
             "apply ruff's safe fixes and ruff format in every project, then rerun the checks "

@@ -1,0 +1,117 @@
+"""``guardrail doctor`` reports: text for people, JSON for machines. Pure functions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hooks import __version__
+from hooks.doctor import Comparison, DoctorReport
+from hooks.findings import plural
+from hooks.plumbing import PlumbingCheck
+
+
+def _status(comparison: Comparison) -> str:
+    if comparison.command.advisory:
+        return "advisory"
+    return {True: "covered", False: "gap", None: "unknown"}[comparison.covered]
+
+
+MARKS = {"covered": "ok", "gap": "GAP", "unknown": "??", "advisory": "--"}
+
+
+def _plumbing_mark(check: PlumbingCheck) -> str:
+    if check.note:
+        return "info"
+    return "ok" if check.ok else "FAIL"
+
+
+def render_text(report: DoctorReport) -> str:
+    lines = [f"guardrail doctor: {report.root}", ""]
+    if report.comparisons:
+        lines.append("What CI runs, and whether the push hook runs it too:")
+        width = max(len(c.command.where) for c in report.comparisons)
+        for comparison in report.comparisons:
+            cmd = comparison.command
+            where = f"(job {cmd.job}, in {cmd.cwd})"
+            mark = MARKS[_status(comparison)]
+            lines.append(f"  {mark:<4} {cmd.where:<{width}}  {cmd.text}  {where}")
+            for reason in comparison.reasons:
+                lines.append(f"         - {reason}")
+            if comparison.covered is False:
+                lines.append(f"         guardrail runs instead: {comparison.guardrail}")
+                for step in comparison.manual:
+                    lines.append(f"         to do by hand: {step}")
+        lines.append("")
+    elif report.ci_files:
+        lines += [f"No ruff, mypy or pytest command found in {', '.join(report.ci_files)}.", ""]
+    lines.append("Plumbing:")
+    for check in report.plumbing:
+        first, *rest = check.message.splitlines() or [""]
+        lines.append(f"  {_plumbing_mark(check):<4} {check.name}: {first}")
+        lines.extend(f"         {more}" for more in rest)
+        if not check.ok and check.fix:
+            lines.append(f"         fix: {check.fix}")
+    if report.notes:
+        lines += ["", "Notes:"]
+        lines.extend(f"  - {note}" for note in report.notes)
+    lines.append("")
+    gaps, problems = report.gaps, report.problems
+    if not gaps and not problems:
+        lines.append("The push hook runs everything CI checks, and it is installed.")
+    else:
+        parts = []
+        if gaps:
+            parts.append(f"{plural(len(gaps), 'CI command')} not covered by the push hook")
+        if problems:
+            parts.append(plural(len(problems), "plumbing problem"))
+        fixable = any(c.changes for c in gaps)
+        hint = " Run `guardrail init --from-ci` to close the gaps it can." if fixable else ""
+        lines.append(f"{'; '.join(parts)}.{hint}")
+    return "\n".join(lines) + "\n"
+
+
+def _comparison(c: Comparison) -> dict[str, Any]:
+    cmd = c.command
+    return {
+        "file": cmd.file,
+        "line": cmd.line,
+        "job": cmd.job,
+        "cwd": cmd.cwd,
+        "tool": cmd.tool,
+        "argv": list(cmd.argv),
+        "launcher": cmd.launcher,
+        "text": cmd.text,
+        "python_versions": list(cmd.python_versions),
+        "status": _status(c),
+        "project": c.project,
+        "reasons": list(c.reasons),
+        "guardrail": c.guardrail,
+        "changes": [
+            {"project": ch.project, "key": ch.key, "values": list(ch.values)} for ch in c.changes
+        ],
+        "manual": list(c.manual),
+    }
+
+
+def render_json(report: DoctorReport) -> str:
+    data = {
+        "version": __version__,
+        "root": report.root,
+        "ci_files": list(report.ci_files),
+        "commands": [_comparison(c) for c in report.comparisons],
+        "plumbing": [
+            {
+                "name": p.name,
+                "status": "note" if p.note else ("ok" if p.ok else "problem"),
+                "message": p.message,
+                "fix": p.fix,
+            }
+            for p in report.plumbing
+        ],
+        "notes": list(report.notes),
+        "gaps": len(report.gaps),
+        "problems": len(report.problems),
+        "exit_code": report.exit_code,
+    }
+    return json.dumps(data, indent=2) + "\n"

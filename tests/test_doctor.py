@@ -1,0 +1,458 @@
+"""``guardrail doctor`` and ``guardrail init --from-ci`` on real repositories, real git, mypy and
+pre-commit."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.ci_workflows import (
+    GITLAB_CI,
+    MOTIVATING_LINES,
+    MOTIVATING_WORKFLOW,
+    POETRY_WORKFLOW,
+    UV_WORKFLOW,
+)
+from tests.fixtures import (
+    BACKEND_PYPROJECT,
+    BAD_LINES,
+    EXPORT_PATH,
+    datasets_export_source,
+    git,
+    make_repo,
+    motivating_files,
+)
+
+CI = ".github/workflows/ci.yml"
+NO_MYPY = """
+[tool.guardrail]
+# mypy is slow here; CI runs it anyway
+checks = ["ruff-check", "ruff-format", "pytest"]  # the fast ones
+"""
+
+
+def _repo(
+    tmp_path: Path,
+    venv: Path,
+    *,
+    workflow: str | None = MOTIVATING_WORKFLOW,
+    backend_extra: str = NO_MYPY,
+    files: dict[str, str] | None = None,
+) -> Path:
+    all_files = motivating_files(fixed=True)
+    all_files["backend/pyproject.toml"] = BACKEND_PYPROJECT + backend_extra
+    if workflow is not None:
+        all_files[CI] = workflow
+    all_files.update(files or {})
+    return make_repo(tmp_path / "tunix-rt", all_files, venv=venv)
+
+
+def _json(guardrail: Any, repo: Path) -> tuple[int, dict[str, Any]]:
+    run = guardrail(repo, "doctor", "--format", "json")
+    return run.code, json.loads(run.out)
+
+
+def _by_tool(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["tool"]: c for c in data["commands"]}
+
+
+def _install_precommit_hook(repo: Path, home: Path) -> None:
+    env = {**os.environ, "PRE_COMMIT_HOME": str(home)}
+    subprocess.run(
+        [sys.executable, "-m", "pre_commit", "install", "--hook-type", "pre-push"],
+        cwd=repo,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.mark.slow
+def test_motivating_repo_gap_then_init_and_hook_install_close_it(
+    tmp_path: Path, project_venv: Path, guardrail: Any
+) -> None:
+    repo = _repo(tmp_path, project_venv)
+
+    run = guardrail(repo, "doctor")
+    assert run.code == 1, run
+    mypy_line = MOTIVATING_LINES["mypy"]
+    gap = [ln for ln in run.out.splitlines() if f"{CI}:{mypy_line}" in ln]
+    assert gap and gap[0].split()[0] == "GAP" and "mypy tunix_rt_backend" in gap[0], run
+    assert "(job backend, in backend)" in gap[0]
+    assert (
+        "the guardrail does not run mypy for backend "
+        "([tool.guardrail] checks = ruff-check, ruff-format, pytest)" in run.out
+    )
+    assert "guardrail runs instead: nothing (mypy is not in [tool.guardrail] checks" in run.out
+    for tool in ("ruff-check", "ruff-format", "pytest"):
+        line = next(ln for ln in run.out.splitlines() if f"{CI}:{MOTIVATING_LINES[tool]}" in ln)
+        assert line.split()[0] == "ok", run
+    assert "FAIL pre-push hook: not installed in this clone (.git/hooks/pre-push)" in run.out
+    ci_block = run.out[run.out.index("What CI runs") : run.out.index("Plumbing:")]
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    assert ci_block in readme, "README's doctor sample no longer matches a real run"
+    assert "FAIL .pre-commit-config.yaml: no .pre-commit-config.yaml" in run.out
+
+    init = guardrail(repo, "init", "--from-ci")
+    assert init.code == 0, init
+    assert "backend/pyproject.toml: [tool.guardrail] checks += ['mypy']" in init.out
+    assert (
+        "backend/pyproject.toml: [tool.guardrail.mypy] targets = ['tunix_rt_backend']" in init.out
+    )
+    pyproject = (repo / "backend/pyproject.toml").read_text()
+    assert pyproject.startswith(BACKEND_PYPROJECT)
+    assert "# mypy is slow here; CI runs it anyway\n" in pyproject
+    assert 'checks = ["ruff-check", "ruff-format", "pytest", "mypy"]  # the fast ones' in pyproject
+    assert '[tool.guardrail.mypy]\ntargets = ["tunix_rt_backend"]\n' in pyproject
+    config = (repo / ".pre-commit-config.yaml").read_text()
+    assert "- id: guardrail\n" in config and "stages: [pre-push, manual]" in config
+
+    before = {
+        p: (repo / p).read_text() for p in ("backend/pyproject.toml", ".pre-commit-config.yaml")
+    }
+    again = guardrail(repo, "init", "--from-ci")
+    assert again.code == 0, again
+    assert "nothing to change" in again.out
+    assert {p: (repo / p).read_text() for p in before} == before
+
+    still = guardrail(repo, "doctor")
+    assert still.code == 1, still
+    assert f"ok   {CI}:{mypy_line}" in still.out
+    assert "FAIL pre-push hook" in still.out
+
+    _install_precommit_hook(repo, tmp_path / "pre-commit-home")
+    done = guardrail(repo, "doctor")
+    assert done.code == 0, done
+    assert "ok   pre-push hook: .git/hooks/pre-push runs pre-commit at pre-push" in done.out
+    assert "ok   .pre-commit-config.yaml: guardrail (line 7) runs at pre-push" in done.out
+    assert "ok   mypy config (backend): mypy" in done.out
+    assert "The push hook runs everything CI checks, and it is installed." in done.out
+    settled = guardrail(repo, "init", "--from-ci")
+    (repo / EXPORT_PATH).write_text(datasets_export_source(fixed=False))
+    blocked = guardrail(repo, "run")
+    assert blocked.code == 1, blocked
+    assert "Push blocked: mypy failed." in blocked.out
+    for line in BAD_LINES:
+        assert f"{EXPORT_PATH}:{line}:" in blocked.out
+    assert settled.out.endswith(
+        "nothing to change; the settings already cover what CI runs.\n\nNext: guardrail doctor.\n"
+    ), settled
+
+
+def test_json_format(tmp_path: Path, project_venv: Path, guardrail: Any) -> None:
+    repo = _repo(tmp_path, project_venv)
+    code, data = _json(guardrail, repo)
+    assert code == 1 and data["exit_code"] == 1
+    assert data["ci_files"] == [CI]
+    mypy = _by_tool(data)["mypy"]
+    assert (mypy["file"], mypy["line"], mypy["cwd"], mypy["job"]) == (
+        CI,
+        MOTIVATING_LINES["mypy"],
+        "backend",
+        "backend",
+    )
+    assert mypy["status"] == "gap" and mypy["project"] == "backend"
+    assert {"project": "backend", "key": "checks", "values": ["mypy"]} in mypy["changes"]
+    assert [c["status"] for c in data["commands"]] == ["covered", "covered", "gap", "covered"]
+    assert data["gaps"] == 1
+    names = {p["name"]: p["status"] for p in data["plumbing"]}
+    assert names[".pre-commit-config.yaml"] == "problem"
+    assert names["pre-push hook"] == "problem"
+
+
+def test_plain_hook_from_guardrail_install_under_core_hookspath(
+    tmp_path: Path, project_venv: Path, guardrail: Any
+) -> None:
+    repo = _repo(tmp_path, project_venv, backend_extra="")
+    git(repo, "config", "core.hooksPath", ".githooks")
+    hook = repo / ".githooks" / "pre-push"
+    hook.parent.mkdir()
+    hook.write_text("#!/bin/sh\n# installed by guardrail install\nexec guardrail run\n")
+    hook.chmod(0o755)
+    run = guardrail(repo, "doctor")
+    assert run.code == 0, run
+    assert "ok   pre-push hook: .githooks/pre-push installed by guardrail install" in run.out
+    assert "info .pre-commit-config.yaml: not used" in run.out
+
+    hook.chmod(0o644)
+    run = guardrail(repo, "doctor")
+    assert run.code == 1, run
+    assert "FAIL pre-push hook: .githooks/pre-push is not executable: git skips it" in run.out
+
+
+def test_broken_mypy_config_and_version_pins_are_problems(
+    tmp_path: Path, project_venv: Path, guardrail: Any
+) -> None:
+    backend = BACKEND_PYPROJECT.replace("strict = true", 'strict = "very"').replace(
+        'requires-python = ">=3.11"\n',
+        'requires-python = ">=3.11"\n\n[project.optional-dependencies]\ndev = ["ruff==0.1.0"]\n',
+    )
+    workflow = MOTIVATING_WORKFLOW.replace(
+        'pip install -e ".[dev]"', 'pip install -e ".[dev]" "mypy==0.900"'
+    )
+    repo = _repo(
+        tmp_path, project_venv, workflow=workflow, files={"backend/pyproject.toml": backend}
+    )
+    run = guardrail(repo, "doctor")
+    assert run.code == 1, run
+    assert "FAIL mypy config (backend): mypy " in run.out
+    assert "pyproject.toml: [mypy]: strict: Not a boolean: very" in run.out
+    assert (
+        "but CI pins ==0.1.0 in backend/pyproject.toml [project.optional-dependencies] dev"
+        in run.out
+    )
+    assert f"but CI pins ==0.900 in {CI}:40" in run.out
+
+
+def test_uv_run_workflow_flags_then_init(
+    tmp_path: Path, project_venv: Path, guardrail: Any
+) -> None:
+    repo = _repo(tmp_path, project_venv, workflow=UV_WORKFLOW, backend_extra="")
+    code, data = _json(guardrail, repo)
+    assert code == 1
+    commands = _by_tool(data)
+    assert commands["ruff-check"]["status"] == "covered"
+    assert commands["ruff-format"]["status"] == "covered"
+    assert commands["mypy"]["reasons"] == ["CI passes --strict; the guardrail does not"]
+    assert commands["pytest"]["reasons"] == ["CI passes -m not slow; the guardrail does not"]
+    assert commands["pytest"]["cwd"] == "backend"
+    plumbing = {p["name"]: p for p in data["plumbing"]}
+    assert plumbing["mypy version (backend)"]["status"] == "problem"
+    assert plumbing["mypy version (backend)"]["message"].endswith(f"CI pins ==1.13.0 in {CI}:17")
+
+    init = guardrail(repo, "init", "--from-ci")
+    assert init.code == 0, init
+    pyproject = (repo / "backend/pyproject.toml").read_text()
+    assert (
+        '[tool.guardrail.mypy]\ntargets = ["tunix_rt_backend"]\nargs = ["--strict"]\n' in pyproject
+    )
+    assert '[tool.guardrail.pytest]\nargs = ["-m", "not slow"]\n' in pyproject
+    _, data = _json(guardrail, repo)
+    assert [c["status"] for c in data["commands"]] == ["covered"] * 4
+
+
+def test_poetry_workflow_config_file_coverage_gate_and_tox(
+    tmp_path: Path, project_venv: Path, guardrail: Any
+) -> None:
+    repo = _repo(tmp_path, project_venv, workflow=POETRY_WORKFLOW, backend_extra="")
+    run = guardrail(repo, "doctor")
+    assert run.code == 1, run
+    assert f"GAP  {CI}:15  poetry run mypy tunix_rt_backend --config-file pyproject.toml" in run.out
+    assert "CI passes --config-file pyproject.toml; the guardrail does not" in run.out
+    assert "CI passes --cov-fail-under=90; the guardrail does not" in run.out
+    assert (
+        f"{CI}:18: CI runs tox (lint,py311); doctor does not expand tox sessions: compare its "
+        "commands by hand" in run.out
+    )
+    assert f"{CI}:18: CI runs nox (typecheck,tests)" in run.out
+
+    init = guardrail(repo, "init", "--from-ci")
+    pyproject = (repo / "backend/pyproject.toml").read_text()
+    assert 'args = ["--config-file", "pyproject.toml"]' in pyproject, init
+    assert 'args = ["--cov=tunix_rt_backend", "--cov-fail-under=90"]' in pyproject, init
+    _, data = _json(guardrail, repo)
+    assert [c["status"] for c in data["commands"]] == ["covered"] * 3
+
+
+def test_gitlab_ci(tmp_path: Path, project_venv: Path, guardrail: Any) -> None:
+    repo = _repo(tmp_path, project_venv, workflow=None, files={".gitlab-ci.yml": GITLAB_CI})
+    run = guardrail(repo, "doctor")
+    assert run.code == 1, run
+    assert "GAP  .gitlab-ci.yml:27  python -m mypy tunix_rt_backend  (job types, in backend)" in (
+        run.out
+    )
+    assert "ok   .gitlab-ci.yml:12  ruff check .  (job lint, in backend)" in run.out
+    assert "but CI pins ==0.4.10 in .gitlab-ci.yml:7" in run.out
+
+
+def test_mypy_from_the_repository_root_reads_another_config(
+    tmp_path: Path, project_venv: Path, guardrail: Any
+) -> None:
+    workflow = MOTIVATING_WORKFLOW.replace(
+        "run: mypy tunix_rt_backend", "run: cd .. && mypy backend/tunix_rt_backend"
+    )
+    repo = _repo(tmp_path, project_venv, workflow=workflow, backend_extra="")
+    run = guardrail(repo, "doctor")
+    assert run.code == 1, run
+    assert (
+        "CI starts mypy in . and it reads no config; the guardrail starts it in backend and it "
+        "reads backend/pyproject.toml" in run.out
+    )
+    init = guardrail(repo, "init", "--from-ci")
+    assert init.code == 1, init
+    assert "Left to do by hand:" in init.out
+    assert f"{CI}:{MOTIVATING_LINES['mypy']}: make CI run mypy from backend" in init.out
+
+
+def test_files_outside_every_project(tmp_path: Path, project_venv: Path, guardrail: Any) -> None:
+    workflow = MOTIVATING_WORKFLOW.replace("run: ruff check .", "run: cd .. && ruff check .")
+    repo = _repo(
+        tmp_path,
+        project_venv,
+        workflow=workflow,
+        backend_extra="",
+        files={"scripts/release.py": "print('release')\n"},
+    )
+    run = guardrail(repo, "doctor")
+    assert "1 file (scripts/release.py) is outside every guardrail project" in run.out, run
+    assert run.code == 1
+
+
+PRECOMMIT_WITH_COMMENTS = """\
+# Hooks for this repository; keep them fast.
+repos:
+  - repo: https://github.com/pre-commit/pre-commit-hooks
+    rev: v4.6.0  # pinned
+    hooks:
+      - id: trailing-whitespace
+      # - id: check-yaml
+"""
+
+
+def test_init_appends_to_an_existing_precommit_config(
+    tmp_path: Path, project_venv: Path, guardrail: Any
+) -> None:
+    repo = _repo(
+        tmp_path,
+        project_venv,
+        backend_extra="",
+        files={".pre-commit-config.yaml": PRECOMMIT_WITH_COMMENTS},
+    )
+    init = guardrail(repo, "init", "--from-ci", "--dry-run")
+    assert "+  - repo: https://github.com/push-guardrail/push-guardrail" in init.out, init
+    assert (repo / ".pre-commit-config.yaml").read_text() == PRECOMMIT_WITH_COMMENTS
+    init = guardrail(repo, "init", "--from-ci")
+    assert init.code == 0, init
+    text = (repo / ".pre-commit-config.yaml").read_text()
+    assert text == (
+        "# Hooks for this repository; keep them fast.\n"
+        "default_install_hook_types: [pre-commit, pre-push]\n"
+        + PRECOMMIT_WITH_COMMENTS.split("\n", 1)[1]
+        + "  - repo: https://github.com/push-guardrail/push-guardrail\n"
+        "    rev: v0.1.0\n"
+        "    hooks:\n"
+        "      - id: guardrail\n"
+        "        stages: [pre-push, manual]\n"
+    )
+    assert "nothing to change" in guardrail(repo, "init", "--from-ci").out
+    assert (repo / ".pre-commit-config.yaml").read_text() == text
+
+
+def test_partial_hook_at_push_leaves_mypy_uncovered(
+    tmp_path: Path, project_venv: Path, guardrail: Any
+) -> None:
+    config = (
+        "repos:\n"
+        "  - repo: https://github.com/push-guardrail/push-guardrail\n"
+        "    rev: v0.1.0\n"
+        "    hooks:\n"
+        "      - id: guardrail-ruff-check\n"
+        "        stages: [pre-push]\n"
+        "      - id: guardrail\n"
+        "        stages: [pre-commit]\n"
+    )
+    repo = _repo(
+        tmp_path, project_venv, backend_extra="", files={".pre-commit-config.yaml": config}
+    )
+    _, data = _json(guardrail, repo)
+    mypy = _by_tool(data)["mypy"]
+    assert mypy["status"] == "gap"
+    assert mypy["reasons"] == ["the pre-push hooks in .pre-commit-config.yaml run only ruff-check"]
+    init = guardrail(repo, "init", "--from-ci")
+    assert init.code == 0, init
+    text = (repo / ".pre-commit-config.yaml").read_text()
+    assert "      - id: guardrail\n        stages: [pre-commit, pre-push]\n" in text
+    _, data = _json(guardrail, repo)
+    assert _by_tool(data)["mypy"]["status"] == "covered"
+
+
+def test_unreadable_workflow_is_an_error(
+    tmp_path: Path, project_venv: Path, guardrail: Any
+) -> None:
+    repo = _repo(tmp_path, project_venv, workflow="jobs:\n  a: [\n")
+    run = guardrail(repo, "doctor")
+    assert run.code == 2, run
+    assert f"guardrail: error: {CI}:3: not valid YAML" in run.err
+
+
+def test_no_ci_and_unresolvable_folders(tmp_path: Path, project_venv: Path, guardrail: Any) -> None:
+    repo = _repo(tmp_path, project_venv, workflow=None, backend_extra="")
+    run = guardrail(repo, "doctor")
+    assert "no CI definitions found (.github/workflows/*.yml, .gitlab-ci.yml)" in run.out, run
+    matrix = MOTIVATING_WORKFLOW.replace(
+        "working-directory: backend", "working-directory: ${{ matrix.dir }}"
+    )
+    (repo / ".github/workflows").mkdir(parents=True)
+    (repo / CI).write_text(matrix)
+    _, data = _json(guardrail, repo)
+    assert {c["status"] for c in data["commands"]} == {"unknown"}
+    assert data["gaps"] == 0
+
+
+def test_matrix_python_other_than_the_project_interpreter_is_noted(
+    tmp_path: Path, project_venv: Path, guardrail: Any
+) -> None:
+    workflow = MOTIVATING_WORKFLOW.replace('["3.11", "3.12"]', '["3.9"]')
+    repo = _repo(tmp_path, project_venv, workflow=workflow, backend_extra="")
+    run = guardrail(repo, "doctor")
+    running = ".".join(str(v) for v in sys.version_info[:3])
+    assert (
+        f"{CI} job backend runs Python 3.9; the guardrail runs backend with Python "
+        f"{running} (.venv)" in run.out
+    ), run
+
+
+def test_doctor_and_init_modules_stay_out_of_guardrail_run() -> None:
+    code = (
+        "import sys, hooks.cli, hooks.gate, hooks.runner, hooks.report.terminal; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'ruamel', 'tomlkit', 'packaging'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_ci_mypy_on_the_whole_folder_sets_targets(
+    tmp_path: Path, project_venv: Path, guardrail: Any
+) -> None:
+    workflow = MOTIVATING_WORKFLOW.replace("run: mypy tunix_rt_backend", "run: mypy .")
+    repo = _repo(tmp_path, project_venv, workflow=workflow, backend_extra="")
+    _, data = _json(guardrail, repo)
+    mypy = _by_tool(data)["mypy"]
+    assert mypy["reasons"] == [
+        "mypy in backend checks backend/tunix_rt_backend; CI also checks 2 files "
+        "(backend/tests/__init__.py, backend/tests/test_services.py)"
+    ]
+    assert mypy["changes"] == [{"project": "backend", "key": "mypy.targets", "values": ["."]}]
+    guardrail(repo, "init", "--from-ci")
+    assert (
+        '[tool.guardrail.mypy]\ntargets = ["."]\n' in (repo / "backend/pyproject.toml").read_text()
+    )
+    _, data = _json(guardrail, repo)
+    assert _by_tool(data)["mypy"]["status"] == "covered"
+
+
+def test_outside_git(tmp_path: Path, guardrail: Any) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    run = guardrail(tmp_path, "doctor")
+    assert run.code == 1, run
+    assert f"FAIL pre-push hook: {tmp_path} is not a git repository: no hook can run" in run.out
+
+
+def test_a_step_that_cannot_fail_ci_is_not_a_gap(
+    tmp_path: Path, project_venv: Path, guardrail: Any
+) -> None:
+    workflow = MOTIVATING_WORKFLOW.replace(
+        "run: mypy tunix_rt_backend", "run: mypy tunix_rt_backend\n        continue-on-error: true"
+    )
+    repo = _repo(tmp_path, project_venv, workflow=workflow)
+    _, data = _json(guardrail, repo)
+    assert _by_tool(data)["mypy"]["status"] == "advisory"
+    assert data["gaps"] == 0
+    run = guardrail(repo, "doctor")
+    assert f"  --   {CI}:{MOTIVATING_LINES['mypy']}  mypy tunix_rt_backend" in run.out, run

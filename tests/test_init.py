@@ -1,0 +1,171 @@
+"""The pure halves of init and the plumbing checks: TOML and YAML edits, hook detection,
+config discovery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from hooks.errors import GuardrailError
+from hooks.init import apply_changes, edit_precommit, new_precommit_config
+from hooks.plumbing import guardrail_hooks, precommit_check, push_checks
+from hooks.toolconfig import config_file, coverage_threshold, mypy_config_targets
+from tests.fixtures import write_files
+
+PYPROJECT = """\
+[project]
+name = "app"  # the distribution
+
+# Lint settings shared with the editor.
+[tool.ruff]
+line-length = 100
+
+[tool.guardrail]
+checks = ["ruff-check"]  # fast only
+
+[tool.guardrail.pytest]
+args = ["-q"]
+"""
+
+
+def test_apply_changes_adds_and_keeps_everything_else() -> None:
+    changes = [
+        ("checks", ("mypy",)),
+        ("mypy.targets", ("app",)),
+        ("pytest.args", ("-m", "not slow")),
+        ("pytest.args", ("-m", "not slow")),
+    ]
+    after, summary = apply_changes(PYPROJECT, changes, "pyproject.toml")
+    assert after == (
+        PYPROJECT.replace('checks = ["ruff-check"]', 'checks = ["ruff-check", "mypy"]').replace(
+            'args = ["-q"]', 'args = ["-q", "-m", "not slow"]'
+        )
+        + '\n[tool.guardrail.mypy]\ntargets = ["app"]\n'
+    )
+    assert summary == [
+        "pyproject.toml: [tool.guardrail] checks += ['mypy']",
+        "pyproject.toml: [tool.guardrail.mypy] targets = ['app']",
+        "pyproject.toml: [tool.guardrail.pytest] args += ['-m', 'not slow']",
+    ]
+    again, more = apply_changes(after, changes, "pyproject.toml")
+    assert again == after and more == []
+
+
+def test_apply_changes_to_a_file_without_tool_tables() -> None:
+    after, _ = apply_changes('[project]\nname = "x"\n', [("checks", ("mypy",))], "p.toml")
+    assert after == '[project]\nname = "x"\n\n[tool.guardrail]\nchecks = ["mypy"]\n'
+
+
+def test_apply_changes_refuses_bad_input() -> None:
+    with pytest.raises(GuardrailError, match=r"p\.toml: not valid TOML"):
+        apply_changes("[project\n", [("checks", ("mypy",))], "p.toml")
+    with pytest.raises(GuardrailError, match=r"\[tool\.guardrail\] checks must be a list"):
+        apply_changes('[tool.guardrail]\nchecks = "mypy"\n', [("checks", ("mypy",))], "p.toml")
+
+
+def test_new_precommit_config_is_recognised_by_the_plumbing_check() -> None:
+    config = YAML(typ="rt").load(new_precommit_config())
+    check = precommit_check(config)
+    assert check.ok and check.message == "guardrail (line 7) runs at pre-push"
+    assert push_checks(config) == {"ruff-check", "ruff-format", "mypy", "pytest"}
+
+
+def test_a_file_that_would_be_reformatted_gets_the_entry_printed() -> None:
+    text = "repos:\n-   repo: local\n    hooks:\n    -   id: x\n        entry: x\n"
+    after, summary, snippet = edit_precommit(text)
+    assert after == text and summary == []
+    assert snippet is not None and "      - id: guardrail\n" in snippet
+
+
+def _hooks(text: str) -> list[tuple[str, int, list[str], list[str], bool]]:
+    found = guardrail_hooks(YAML(typ="rt").load(text))
+    return [(h.hook_id, h.line, sorted(h.stages), sorted(h.checks), h.at_push) for h in found]
+
+
+def test_guardrail_hooks_by_id_entry_stages_and_options() -> None:
+    text = """\
+default_stages: [pre-commit]
+repos:
+  - repo: https://example.invalid/org/hooks
+    rev: v1
+    hooks:
+      - id: guardrail-mypy
+        stages: [push]
+      - id: guardrail
+        args: [--skip, pytest]
+  - repo: local
+    hooks:
+      - id: gate
+        name: gate
+        entry: guardrail run --only ruff-check,ruff-format
+        language: system
+        stages: [pre-push]
+      - id: other
+        name: other
+        entry: echo guardrail
+        language: system
+"""
+    assert _hooks(text) == [
+        ("guardrail-mypy", 6, ["push"], ["mypy"], True),
+        ("guardrail", 8, ["pre-commit"], ["mypy", "ruff-check", "ruff-format"], False),
+        ("gate", 12, ["pre-push"], ["ruff-check", "ruff-format"], True),
+    ]
+    assert push_checks(YAML(typ="rt").load(text)) == {"mypy", "ruff-check", "ruff-format"}
+
+
+def test_hook_stages_default_to_the_manifest_or_every_stage() -> None:
+    text = """\
+repos:
+  - repo: https://example.invalid/push-guardrail
+    rev: v1
+    hooks:
+      - id: guardrail
+  - repo: local
+    hooks:
+      - id: mine
+        entry: guardrail
+        language: system
+"""
+    assert [(h[0], h[4]) for h in _hooks(text)] == [("guardrail", True), ("mine", True)]
+
+
+def test_config_discovery_walks_up_to_the_root(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            "setup.cfg": "[metadata]\nname = x\n",
+            "backend/pyproject.toml": "[tool.mypy]\nstrict = true\n[tool.pytest.ini_options]\n",
+            "backend/pkg/__init__.py": "",
+            "web/mypy.ini": "[mypy]\nfiles = a.py, b\n",
+            "web/.coveragerc": "[report]\nfail_under = 90\n",
+        },
+    )
+    assert config_file("mypy", tmp_path, "backend/pkg") == "backend/pyproject.toml"
+    assert config_file("mypy", tmp_path, ".") is None
+    assert config_file("mypy", tmp_path, "web") == "web/mypy.ini"
+    assert config_file("pytest", tmp_path, "web") is None
+    assert mypy_config_targets(tmp_path / "web") == ("a.py", "b")
+    assert mypy_config_targets(tmp_path / "backend") is None
+    assert coverage_threshold(tmp_path / "web") and not coverage_threshold(tmp_path / "backend")
+
+
+def test_a_guardrail_hook_held_back_by_default_stages_gets_pre_push() -> None:
+    text = (
+        "default_stages: [pre-commit]\n"
+        "repos:\n"
+        "  - repo: https://example.invalid/push-guardrail\n"
+        "    rev: v1\n"
+        "    hooks:\n"
+        "      - id: guardrail\n"
+    )
+    after, summary, snippet = edit_precommit(text)
+    assert snippet is None
+    assert after == (
+        "default_install_hook_types: [pre-commit, pre-push]\n"
+        + text
+        + "        stages: [pre-commit, pre-push]\n"
+    )
+    assert summary[0] == ".pre-commit-config.yaml: hook guardrail now also runs at pre-push"
+    assert edit_precommit(after) == (after, [], None)
