@@ -170,7 +170,17 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _emit(emitted: tuple[int, str, str]) -> int:
+    code, out, err = emitted
+    sys.stdout.write(out)
+    sys.stderr.write(err)
+    return code
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    """``guardrail run``; also ``guardrail pre-push``. At push time (pre-commit's pre-push stage,
+    or git's pre-push hook) the pushed commits are checked instead of the working tree."""
+    from hooks import pushcmd
     from hooks.gate import RunOptions, outside_git_note, repo_root, run_tree
     from hooks.report import outputs
     from hooks.runner import Interrupted
@@ -196,6 +206,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         sys.stderr.write(env_skip.notes[0] + "\n")
         return EXIT_OK
     layers.enforce(root, hook)
+    pre_push = (args.remote, args.url) if args.command == "pre-push" else None
+    pushed = pushcmd.pushed(root, pre_push=pre_push)
+    if pushed is not None:
+        return _emit(pushcmd.check(root, pushed, options))
     try:
         target = f"checked the working tree of {root}"
         with _live_status(report.color) as on_done:
@@ -342,6 +356,31 @@ def cmd_init(args: argparse.Namespace) -> int:
     return code
 
 
+def _add_pre_push_arguments(parser: argparse.ArgumentParser) -> None:
+    from hooks import pushcmd
+
+    pushcmd.add_arguments(parser)
+    _add_run_arguments(parser)
+
+
+def _add_install_arguments(parser: argparse.ArgumentParser) -> None:
+    from hooks import install
+
+    install.add_install_arguments(parser)
+
+
+def cmd_install(args: argparse.Namespace) -> int:
+    from hooks import install
+
+    return _emit(install.handle_install(args))
+
+
+def cmd_uninstall(args: argparse.Namespace) -> int:
+    from hooks import install
+
+    return _emit(install.handle_uninstall(args))
+
+
 Configure = Callable[[argparse.ArgumentParser], None]
 Handler = Callable[[argparse.Namespace], int]
 
@@ -362,6 +401,17 @@ def commands() -> dict[str, tuple[str, Configure, Handler]]:
             cmd_init,
         ),
         "run": ("run the checks (the default)", _add_run_arguments, cmd_run),
+        "pre-push": (
+            "check the pushed commits git names on stdin (the hook guardrail install writes)",
+            _add_pre_push_arguments,
+            cmd_run,
+        ),
+        "install": ("install a plain git pre-push hook", _add_install_arguments, cmd_install),
+        "uninstall": (
+            "remove the pre-push hook guardrail install wrote, and the push snapshots",
+            lambda parser: None,
+            cmd_uninstall,
+        ),
         "fix": (
             "apply ruff's safe fixes and ruff format in every project, then rerun the checks "
             "(rewrites files; never part of the hook)",

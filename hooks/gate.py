@@ -11,7 +11,14 @@ from hooks import __version__, proc
 from hooks.config import Layer
 from hooks.errors import GuardrailError
 from hooks.findings import CheckResult, exit_code_for
-from hooks.projects import Project, load_projects, mypy_tool, pytest_tool, ruff_tool
+from hooks.projects import (
+    Project,
+    ProjectFilter,
+    load_projects,
+    mypy_tool,
+    pytest_tool,
+    ruff_tool,
+)
 from hooks.report import ProjectInfo, RunInfo
 from hooks.runner import plan, run_all
 
@@ -92,14 +99,17 @@ def run_tree(
     notes: Sequence[str] = (),
     tree: str | None = None,
     on_done: Callable[[CheckResult], None] | None = None,
+    select: ProjectFilter | None = None,
+    env_root: Path | None = None,
 ) -> RunOutcome:
     """Check every project under ``root`` and return the results in the guardrail order.
 
     ``tree`` is the git tree id of the content being checked when the caller knows it (a pushed
-    commit's tree); it keys the verdict cache.
+    commit's tree); it keys the verdict cache. ``select`` keeps only some projects (those a push
+    touched); when it keeps none, the outcome has no results. ``env_root``: see ``load_projects``.
     """
-    projects = load_projects(root, options.layers)
-    if not projects:
+    projects = load_projects(root, options.layers, select=select, env_root=env_root)
+    if not projects and select is None:
         raise GuardrailError(f"{root}: no Python project found (no pyproject.toml)")
     fail_fast = (
         options.fail_fast

@@ -7,7 +7,7 @@ import os
 import shutil
 import sys
 import sysconfig
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -213,17 +213,34 @@ def _interpreter(
     )
 
 
-def load_projects(repo_root: Path, extra_layers: Iterable[Layer] = ()) -> list[Project]:
-    """Every project with its resolved config and interpreter."""
+ProjectFilter = Callable[[str, ProjectConfig], bool]
+
+
+def load_projects(
+    repo_root: Path,
+    extra_layers: Iterable[Layer] = (),
+    *,
+    select: ProjectFilter | None = None,
+    env_root: Path | None = None,
+) -> list[Project]:
+    """Every project (or those ``select`` keeps) with its resolved config and interpreter.
+
+    ``env_root`` is where the interpreters live when ``repo_root`` is a snapshot of the
+    repository: the user's working tree, whose ``.venv`` a clean checkout does not have.
+    """
     layers = list(extra_layers)
     projects: list[Project] = []
     interpreters: dict[tuple[str, str | None], Interpreter] = {}
+    envs = env_root if env_root is not None else repo_root
     for rel in discover(repo_root):
         path = repo_root / rel if rel != "." else repo_root
         config = resolve([*layers, load_project_layer(path, repo_root=rel == ".")])
+        if select is not None and not select(rel, config):
+            continue
         key = (str(path), config.python)
         if key not in interpreters:
-            interpreters[key] = find_interpreter(path, repo_root, config.python)
+            env_path = envs / rel if rel != "." else envs
+            interpreters[key] = find_interpreter(env_path, envs, config.python)
         projects.append(Project(repo_root, rel, config, interpreters[key]))
     return projects
 

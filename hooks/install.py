@@ -1,0 +1,107 @@
+"""``guardrail install`` / ``guardrail uninstall``: a plain git pre-push hook, for teams that do
+not use pre-commit. The hook runs ``guardrail pre-push`` with the interpreter that installed it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import stat
+import sys
+import sysconfig
+from pathlib import Path
+
+from hooks import proc
+from hooks.errors import GuardrailError
+from hooks.gate import repo_root
+
+MARKER = "# installed by guardrail install"
+BACKUP_SUFFIX = ".before-guardrail"
+Emitted = tuple[int, str, str]
+
+
+def command() -> list[str]:
+    """How the hook starts this guardrail: its entry point beside the running interpreter, else
+    ``python -I -m hooks`` (isolated, so a ``hooks`` folder in the user's repo cannot shadow it)."""
+    script = Path(sysconfig.get_path("scripts")) / "guardrail"
+    if script.is_file() and os.access(script, os.X_OK):
+        return [str(script)]
+    return [sys.executable, "-I", "-m", "hooks"]
+
+
+def hook_script(argv: list[str]) -> str:
+    return (
+        "#!/bin/sh\n"
+        f"{MARKER}\n"
+        "# Checks each pushed commit in a clean snapshot; remove with `guardrail uninstall`.\n"
+        f'exec {shlex.join(argv)} pre-push "$@"\n'
+    )
+
+
+def hooks_dir(root: Path) -> Path:
+    """Where git looks for hooks: ``core.hooksPath`` when set, else ``.git/hooks``."""
+    out = proc.output(["git", "rev-parse", "--git-path", "hooks"], cwd=root)
+    if out is None:
+        raise GuardrailError(f"{root} is not inside a git repository: nothing to install into")
+    path = Path(out.strip())
+    return path if path.is_absolute() else root / path
+
+
+def ours(path: Path) -> bool:
+    """Whether the hook at ``path`` was written by ``guardrail install``."""
+    try:
+        return MARKER in path.read_text(encoding="utf-8", errors="replace").splitlines()[:3]
+    except OSError:
+        return False
+
+
+def install(root: Path, *, force: bool = False) -> str:
+    """Write the pre-push hook; a hook someone else wrote is kept unless ``force`` (then it is
+    moved aside to ``pre-push.before-guardrail``, which ``uninstall`` restores)."""
+    hook = hooks_dir(root) / "pre-push"
+    if hook.exists() and not ours(hook):
+        if not force:
+            raise GuardrailError(
+                f"{hook} exists and was not written by guardrail install (pre-commit's own hook, "
+                "perhaps). Keep it and use the pre-commit route, or run guardrail install "
+                f"--force to move it aside to {hook.name}{BACKUP_SUFFIX}"
+            )
+        hook.replace(hook.with_name(hook.name + BACKUP_SUFFIX))
+    hook.parent.mkdir(parents=True, exist_ok=True)
+    hook.write_text(hook_script(command()), encoding="utf-8")
+    mode = hook.stat().st_mode
+    hook.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return f"guardrail: installed the pre-push hook at {hook}\n"
+
+
+def uninstall(root: Path) -> str:
+    """Remove the hook if guardrail wrote it (restoring a hook ``install --force`` moved aside)."""
+    hook = hooks_dir(root) / "pre-push"
+    if not hook.exists():
+        return f"guardrail: no pre-push hook at {hook}; nothing to remove\n"
+    if not ours(hook):
+        raise GuardrailError(
+            f"{hook} was not written by guardrail install; it was left alone. Remove it by hand "
+            "if you mean to."
+        )
+    hook.unlink()
+    backup = hook.with_name(hook.name + BACKUP_SUFFIX)
+    if backup.exists():
+        os.replace(backup, hook)
+        return f"guardrail: removed the pre-push hook at {hook}; restored the one it replaced\n"
+    return f"guardrail: removed the pre-push hook at {hook}\n"
+
+
+def add_install_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force", action="store_true", help="replace a pre-push hook guardrail did not write"
+    )
+
+
+def handle_install(args: argparse.Namespace) -> Emitted:
+    return 0, install(repo_root(Path.cwd()), force=bool(args.force)), ""
+
+
+def handle_uninstall(args: argparse.Namespace) -> Emitted:
+    return 0, uninstall(repo_root(Path.cwd())), ""

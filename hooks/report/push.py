@@ -1,0 +1,46 @@
+"""The summary of a push: one terminal summary per pushed commit, then the push's verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hooks.push import TargetOutcome
+from hooks.report import terminal
+
+
+def _nothing(o: TargetOutcome) -> str:
+    info = o.outcome.info
+    lines = [f"guardrail {info.version}: {info.target}"]
+    lines.extend(f"  note: {n}" for n in info.notes)
+    lines.append("")
+    lines.append(
+        "Nothing to check: the push changes none of the projects "
+        f"({', '.join(o.unchecked) or 'none found'}) and none sets always = true."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def render(outcomes: Sequence[TargetOutcome], *, verbose: bool = False) -> str:
+    """Every pushed commit's summary; with several, a last line naming the ones that failed."""
+    if not outcomes:
+        return "guardrail: nothing to check: the push only deletes refs\n"
+    parts: list[str] = []
+    for o in outcomes:
+        if not o.outcome.results:
+            parts.append(_nothing(o))
+            continue
+        text = terminal.render(o.outcome.info, o.outcome.results, verbose=verbose)
+        if o.unchecked:
+            first, _, rest = text.partition("\n")
+            skipped = ", ".join(o.unchecked)
+            text = f"{first}\n  note: not checked, the push does not change them: {skipped}\n{rest}"
+        parts.append(text)
+    if len(outcomes) > 1:
+        bad = [o for o in outcomes if o.exit_code != 0]
+        if bad:
+            names = "; ".join(o.description for o in bad)
+            verdict = f"Push blocked: {names} did not pass."
+        else:
+            verdict = f"All {len(outcomes)} pushed commits passed: the push may go ahead."
+        parts.append(verdict + "\n")
+    return "\n".join(parts)
