@@ -61,3 +61,5 @@ def guardrail(
 
 
 GUARDRAIL_EXE = str(Path(sys.executable).parent / "guardrail")
+
+from tests.precommit_fixtures import hook_repo, pre_commit_home  # noqa: E402, F401

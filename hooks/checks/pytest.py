@@ -29,6 +29,16 @@ _COVERAGE = re.compile(
 )
 
 
+def code_paths(project: Project) -> tuple[str, ...]:
+    """The checked tree's ``src/`` first on the path: an editable install of a src-layout
+    project points at the working tree, and the checked tree may be a push snapshot. (A flat
+    layout needs nothing: ``python -m pytest`` puts the project folder first already.)"""
+    src = project.path / "src"
+    if src.is_dir() and not (src / "__init__.py").exists():
+        return (str(src),)
+    return ()
+
+
 def plan(project: Project) -> Invocation | Outcome:
     tool = pytest_tool(project)
     if tool is None:
@@ -44,7 +54,8 @@ def plan(project: Project) -> Invocation | Outcome:
     if settings.parallel and project.interpreter.has("pytest-xdist"):
         extra = ("-n", "auto")
     argv = (*tool.argv, "-p", PLUGIN, *extra, *settings.args)
-    pythonpath = os.pathsep.join(p for p in (str(PLUGIN_DIR), os.environ.get("PYTHONPATH")) if p)
+    paths = (str(PLUGIN_DIR), *code_paths(project), os.environ.get("PYTHONPATH"))
+    pythonpath = os.pathsep.join(p for p in paths if p)
     env = {"PYTHONPATH": pythonpath, "PYTHONDONTWRITEBYTECODE": "1"}
     ctx = context_for(project, NAME, allow_no_tests=settings.allow_no_tests)
     return Invocation(
