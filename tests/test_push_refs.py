@@ -1,0 +1,213 @@
+"""What a push contains, which projects it touches, and the plain git hook's install."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hooks import install, push
+from hooks.errors import GuardrailError
+from tests.fixtures import commit_all, git, make_repo, motivating_files, write_files
+
+Z = "0" * 40
+
+
+def test_parse_pre_push_lines() -> None:
+    text = (
+        f"refs/heads/main {'a' * 40} refs/heads/main {'b' * 40}\n"
+        f"(delete) {Z} refs/heads/old {'c' * 40}\n\n"
+    )
+    main, old = push.parse_pre_push(text)
+    assert (main.local_ref, main.remote_sha, main.deletion, main.new_branch) == (
+        "refs/heads/main",
+        "b" * 40,
+        False,
+        False,
+    )
+    assert old.deletion and old.remote_ref == "refs/heads/old"
+    with pytest.raises(GuardrailError, match="line 1"):
+        push.parse_pre_push("main abc\n")
+
+
+def test_touches_follows_folder_boundaries() -> None:
+    changed = frozenset({"backend/app.py", "docs/x.md"})
+    assert push.touches("backend", changed)
+    assert not push.touches("back", changed)
+    assert not push.touches("frontend", changed)
+    assert push.touches(".", changed)
+    assert not push.touches(".", frozenset())
+
+
+@pytest.fixture
+def two_projects(tmp_path: Path) -> Path:
+    files = {
+        "backend/pyproject.toml": "[project]\nname = 'b'\n",
+        "backend/b.py": "B = 1\n",
+        "tools/pyproject.toml": "[project]\nname = 't'\n",
+        "tools/t.py": "T = 1\n",
+    }
+    repo = make_repo(tmp_path / "mono", files)
+    git(tmp_path, "init", "-q", "--bare", "remote.git")
+    git(repo, "remote", "add", "origin", str(tmp_path / "remote.git"))
+    git(repo, "push", "-q", "--no-verify", "origin", "main")
+    return repo
+
+
+def _sha(repo: Path, rev: str = "HEAD") -> str:
+    return git(repo, "rev-parse", rev).stdout.strip()
+
+
+def test_targets_one_per_commit_deletions_skipped_new_branch_against_the_remote(
+    two_projects: Path,
+) -> None:
+    repo = two_projects
+    base = _sha(repo)
+    git(repo, "checkout", "-q", "-b", "feature")
+    write_files(repo, {"backend/b.py": "B = 2\n"})
+    feature = commit_all(repo, "backend change")
+    refs = (
+        push.PushedRef("refs/heads/feature", feature, "refs/heads/feature", Z),
+        push.PushedRef("refs/heads/copy", feature, "refs/heads/copy", Z),
+        push.PushedRef("(delete)", Z, "refs/heads/gone", base),
+    )
+    (target,) = push.targets(repo, push.Push("origin", refs))
+    assert target.sha == feature
+    assert [r.remote_ref for r in target.refs] == ["refs/heads/feature", "refs/heads/copy"]
+    assert target.changed == frozenset({"backend/b.py"})
+    assert push.describe(target, "origin") == (
+        f"{feature[:7]} feature -> origin/feature, copy -> origin/copy"
+    )
+
+    update = push.PushedRef("refs/heads/main", feature, "refs/heads/main", base)
+    (target,) = push.targets(repo, push.Push("origin", (update,)))
+    assert target.changed == frozenset({"backend/b.py"})
+
+
+def test_a_range_with_the_root_commit_checks_everything(two_projects: Path) -> None:
+    head = _sha(two_projects)
+    ref = push.PushedRef("refs/heads/main", head, "refs/heads/main", Z)
+    (target,) = push.targets(two_projects, push.Push("elsewhere", (ref,)))
+    assert target.changed is None
+
+
+def test_pre_commit_environment(two_projects: Path) -> None:
+    repo = two_projects
+    head = _sha(repo)
+    assert push.from_pre_commit({}, repo) is None
+    env = {
+        "PRE_COMMIT_FROM_REF": head,
+        "PRE_COMMIT_TO_REF": "HEAD",
+        "PRE_COMMIT_REMOTE_NAME": "origin",
+        "PRE_COMMIT_REMOTE_BRANCH": "refs/heads/main",
+        "PRE_COMMIT_LOCAL_BRANCH": "refs/heads/main",
+    }
+    pushed = push.from_pre_commit(env, repo)
+    assert pushed == push.Push(
+        "origin", (push.PushedRef("refs/heads/main", head, "refs/heads/main", head),)
+    )
+    root_push = {
+        "PRE_COMMIT_REMOTE_NAME": "origin",
+        "PRE_COMMIT_LOCAL_BRANCH": "refs/heads/main",
+        "PRE_COMMIT_REMOTE_BRANCH": "refs/heads/main",
+    }
+    pushed = push.from_pre_commit(root_push, repo)
+    assert pushed is not None and pushed.refs[0].local_sha == head
+    assert pushed.refs[0].new_branch
+
+
+def _pre_push(
+    guardrail: Any, monkeypatch: pytest.MonkeyPatch, repo: Path, lines: str, *argv: str
+) -> Any:
+    monkeypatch.setattr("sys.stdin", io.StringIO(lines))
+    return guardrail(repo, "pre-push", "origin", "unused-url", *argv)
+
+
+def test_only_projects_the_push_touches_are_checked_plus_always(
+    two_projects: Path, guardrail: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = two_projects
+    base = _sha(repo)
+    write_files(repo, {"backend/b.py": "B = 2\n"})
+    head = commit_all(repo, "backend only")
+    line = f"refs/heads/main {head} refs/heads/main {base}\n"
+    run = _pre_push(guardrail, monkeypatch, repo, line, "--only", "ruff-check")
+    assert run.code == 0, run
+    assert run.out.startswith(f"guardrail {_version()}: checked {head[:7]} main -> origin/main")
+    assert "note: not checked, the push does not change them: tools" in run.out, run
+    assert "ruff-check (tools)" not in run.out
+
+    write_files(
+        repo, {"tools/pyproject.toml": "[project]\nname = 't'\n\n[tool.guardrail]\nalways = true\n"}
+    )
+    middle = commit_all(repo, "tools: always")
+    write_files(repo, {"backend/b.py": "B = 3\n"})
+    head = commit_all(repo, "backend again")
+    line = f"refs/heads/main {head} refs/heads/main {middle}\n"
+    run = _pre_push(guardrail, monkeypatch, repo, line, "--only", "ruff-check")
+    assert run.code == 0, run
+    assert "ruff-check (tools)" in run.out and "ruff-check (backend)" in run.out, run
+
+
+def test_a_push_that_touches_no_project_checks_nothing(
+    two_projects: Path, guardrail: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = two_projects
+    base = _sha(repo)
+    write_files(repo, {"README.md": "# mono\n"})
+    head = commit_all(repo, "docs")
+    run = _pre_push(guardrail, monkeypatch, repo, f"main {head} main {base}\n")
+    assert run.code == 0, run
+    assert "Nothing to check: the push changes none of the projects (backend, tools)" in run.out
+    deletion = _pre_push(guardrail, monkeypatch, repo, f"(delete) {Z} refs/heads/x {base}\n")
+    assert deletion.code == 0 and "only deletes refs" in deletion.out, deletion
+
+
+def _version() -> str:
+    from hooks import __version__
+
+    return __version__
+
+
+def test_install_writes_a_marked_executable_hook_and_uninstall_removes_it(
+    tmp_path: Path, guardrail: Any
+) -> None:
+    repo = make_repo(tmp_path / "r", motivating_files())
+    run = guardrail(repo, "install")
+    assert run.code == 0, run
+    hook = repo / ".git" / "hooks" / "pre-push"
+    assert install.MARKER in hook.read_text()
+    assert os.access(hook, os.X_OK)
+    assert 'pre-push "$@"' in hook.read_text()
+    assert guardrail(repo, "install").code == 0, "reinstalling over its own hook is fine"
+    run = guardrail(repo, "uninstall")
+    assert run.code == 0 and not hook.exists(), run
+    assert "nothing to remove" in guardrail(repo, "uninstall").out
+
+
+def test_install_refuses_a_foreign_hook_unless_forced(tmp_path: Path, guardrail: Any) -> None:
+    repo = make_repo(tmp_path / "r", motivating_files())
+    hook = repo / ".git" / "hooks" / "pre-push"
+    hook.write_text("#!/bin/sh\n# File generated by pre-commit\nexit 0\n")
+    run = guardrail(repo, "install")
+    assert run.code == 2 and "was not written by guardrail install" in run.err, run
+    assert "pre-commit" in hook.read_text()
+    assert guardrail(repo, "uninstall").code == 2
+    assert hook.exists()
+    run = guardrail(repo, "install", "--force")
+    assert run.code == 0, run
+    assert install.MARKER in hook.read_text()
+    run = guardrail(repo, "uninstall")
+    assert run.code == 0 and "restored" in run.out, run
+    assert "pre-commit" in hook.read_text()
+
+
+def test_install_honours_core_hooks_path(tmp_path: Path, guardrail: Any) -> None:
+    repo = make_repo(tmp_path / "r", motivating_files())
+    git(repo, "config", "core.hooksPath", "githooks")
+    assert guardrail(repo, "install").code == 0
+    assert install.MARKER in (repo / "githooks" / "pre-push").read_text()
+    assert not (repo / ".git" / "hooks" / "pre-push").exists()
