@@ -12,7 +12,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from hooks import proc
+from hooks import proc, push
 from hooks.errors import GuardrailError
 from hooks.gate import repo_root
 
@@ -76,21 +76,29 @@ def install(root: Path, *, force: bool = False) -> str:
 
 
 def uninstall(root: Path) -> str:
-    """Remove the hook if guardrail wrote it (restoring a hook ``install --force`` moved aside)."""
+    """Remove the hook if guardrail wrote it (restoring a hook ``install --force`` moved aside),
+    and the snapshot worktrees pushes were checked in."""
     hook = hooks_dir(root) / "pre-push"
-    if not hook.exists():
-        return f"guardrail: no pre-push hook at {hook}; nothing to remove\n"
-    if not ours(hook):
+    if hook.exists() and not ours(hook):
         raise GuardrailError(
             f"{hook} was not written by guardrail install; it was left alone. Remove it by hand "
             "if you mean to."
         )
-    hook.unlink()
-    backup = hook.with_name(hook.name + BACKUP_SUFFIX)
-    if backup.exists():
-        os.replace(backup, hook)
-        return f"guardrail: removed the pre-push hook at {hook}; restored the one it replaced\n"
-    return f"guardrail: removed the pre-push hook at {hook}\n"
+    snapshots = push.remove_snapshots(root)
+    lines = [f"guardrail: removed {snapshots} snapshot worktree(s)"] if snapshots else []
+    if not hook.exists():
+        lines.append(f"guardrail: no pre-push hook at {hook}; nothing to remove")
+    else:
+        hook.unlink()
+        backup = hook.with_name(hook.name + BACKUP_SUFFIX)
+        restored = backup.exists()
+        if restored:
+            os.replace(backup, hook)
+        lines.append(
+            f"guardrail: removed the pre-push hook at {hook}"
+            + ("; restored the one it replaced" if restored else "")
+        )
+    return "\n".join(lines) + "\n"
 
 
 def add_install_arguments(parser: argparse.ArgumentParser) -> None:

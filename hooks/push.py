@@ -328,12 +328,31 @@ def snapshot(repo: Path, sha: str) -> Iterator[Path]:
         os.close(fd)
 
 
-def snapshot_worktrees(repo: Path) -> list[Path]:
-    """The snapshot worktrees git knows of, for ``guardrail doctor`` and cleanups."""
+def remove_snapshots(repo: Path) -> int:
+    """Remove every snapshot worktree (they are only warm caches); returns how many were known.
+
+    Slots in use by a running check are left alone.
+    """
     base = common_dir(repo) / SNAPSHOT_DIR
     out = _git(repo, "worktree", "list", "--porcelain")
     paths = [Path(line[9:]) for line in out.splitlines() if line.startswith("worktree ")]
-    return [p for p in paths if p.parent == base]
+    removed = 0
+    for path in paths:
+        if path.parent != base:
+            continue
+        fd = os.open(base / f"{path.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        try:
+            _snapshot_git(repo, "worktree", "remove", "--force", str(path))
+            removed += 1
+        finally:
+            os.close(fd)
+    _snapshot_git(repo, "worktree", "prune")
+    return removed
 
 
 @dataclass(frozen=True, slots=True)

@@ -151,6 +151,13 @@ def test_only_projects_the_push_touches_are_checked_plus_always(
     assert run.code == 0, run
     assert "ruff-check (tools)" in run.out and "ruff-check (backend)" in run.out, run
 
+    snapshot = repo / ".git" / "guardrail" / "snapshots" / "0"
+    assert snapshot.is_dir()
+    run = guardrail(repo, "uninstall")
+    assert run.code == 0 and "removed 1 snapshot worktree(s)" in run.out, run
+    assert not snapshot.exists()
+    assert len(git(repo, "worktree", "list").stdout.splitlines()) == 1
+
 
 def test_a_push_that_touches_no_project_checks_nothing(
     two_projects: Path, guardrail: Any, monkeypatch: pytest.MonkeyPatch
