@@ -127,15 +127,16 @@ def _has_commit(repo: Path, sha: str) -> bool:
 def from_pre_commit(env: Mapping[str, str], repo: Path) -> Push | None:
     """The push pre-commit (or prek) describes in its environment, or None outside a push.
 
-    pre-commit hands a hook one ref only (the first one it pushes): ``FROM_REF``/``TO_REF``, or,
-    when the push contains the root commit, just the local branch.
+    pre-commit hands a hook one ref only (the first one it pushes): ``FROM_REF``/``TO_REF``
+    (``ORIGIN``/``SOURCE`` before pre-commit 2.0), or, when the push contains the root commit,
+    just the local branch.
     """
-    to_ref = env.get("PRE_COMMIT_TO_REF")
+    to_ref = env.get("PRE_COMMIT_TO_REF") or env.get("PRE_COMMIT_SOURCE")
     remote = env.get("PRE_COMMIT_REMOTE_NAME") or env.get("PRE_COMMIT_REMOTE_URL") or ""
     local = env.get("PRE_COMMIT_LOCAL_BRANCH") or ""
     remote_ref = env.get("PRE_COMMIT_REMOTE_BRANCH") or ""
     if to_ref:
-        from_ref = env.get("PRE_COMMIT_FROM_REF") or ""
+        from_ref = env.get("PRE_COMMIT_FROM_REF") or env.get("PRE_COMMIT_ORIGIN") or ""
         local_sha = _rev(repo, to_ref)
         base = _rev(repo, from_ref) if from_ref else "0" * len(local_sha)
         ref = PushedRef(local or to_ref, local_sha, remote_ref, base)
@@ -179,19 +180,27 @@ def changed_paths(repo: Path, remote: str, ref: PushedRef) -> frozenset[str] | N
 
 
 def targets(repo: Path, push: Push) -> list[Target]:
-    """Each distinct pushed commit once, deletions skipped, in the order git listed them."""
+    """Each distinct pushed commit once, in the order git listed them. Deletions are skipped,
+    and so are refs that name no commit (a tag of a tree or blob); an annotated tag counts as the
+    commit it tags."""
     by_sha: dict[str, list[PushedRef]] = {}
     changed: dict[str, frozenset[str] | None] = {}
     for ref in push.refs:
         if ref.deletion:
             continue
+        peeled = proc.output(
+            ["git", "rev-parse", "--verify", "-q", f"{ref.local_sha}^{{commit}}"], cwd=repo
+        )
+        if not peeled:
+            continue
+        sha = peeled.strip()
         paths = changed_paths(repo, push.remote, ref)
-        if ref.local_sha in by_sha:
-            old = changed[ref.local_sha]
-            changed[ref.local_sha] = None if old is None or paths is None else old | paths
+        if sha in by_sha:
+            old = changed[sha]
+            changed[sha] = None if old is None or paths is None else old | paths
         else:
-            changed[ref.local_sha] = paths
-        by_sha.setdefault(ref.local_sha, []).append(ref)
+            changed[sha] = paths
+        by_sha.setdefault(sha, []).append(ref)
     return [Target(sha, tuple(refs), changed[sha]) for sha, refs in by_sha.items()]
 
 

@@ -87,6 +87,18 @@ def test_targets_one_per_commit_deletions_skipped_new_branch_against_the_remote(
     assert target.changed == frozenset({"backend/b.py"})
 
 
+def test_an_annotated_tag_is_checked_as_its_commit(two_projects: Path) -> None:
+    repo = two_projects
+    head = _sha(repo)
+    git(repo, "tag", "-a", "-m", "release", "v1")
+    tag = _sha(repo, "refs/tags/v1")
+    assert tag != head
+    ref = push.PushedRef("refs/tags/v1", tag, "refs/tags/v1", Z)
+    (target,) = push.targets(repo, push.Push("origin", (ref,)))
+    assert target.sha == head
+    assert push.describe(target, "origin") == f"{head[:7]} v1 -> origin/v1"
+
+
 def test_a_range_with_the_root_commit_checks_everything(two_projects: Path) -> None:
     head = _sha(two_projects)
     ref = push.PushedRef("refs/heads/main", head, "refs/heads/main", Z)
