@@ -229,16 +229,15 @@ def working_tree_note(repo: Path, sha: str) -> str | None:
     ``--no-optional-locks`` keeps ``git status`` from refreshing (rewriting) the user's index.
     """
     head = proc.output(["git", "rev-parse", "--verify", "--quiet", "HEAD"], cwd=repo)
-    status = proc.output(
-        ["git", "--no-optional-locks", "status", "--porcelain=v1", "-z", "--no-renames", "-uall"],
-        cwd=repo,
-    )
-    changes = [e for e in (status or "").split("\0") if len(e) > 3 and e[2] == " "]
-    dirty = len(changes)
     if head is not None and head.strip() != sha:
         branch = proc.output(["git", "symbolic-ref", "--quiet", "--short", "HEAD"], cwd=repo)
         name = branch.strip() if branch else head.strip()[:7]
         return f"the working tree ({name}) is not the pushed commit and was not checked"
+    status = proc.output(
+        ["git", "--no-optional-locks", "status", "--porcelain=v1", "-z", "--no-renames", "-uall"],
+        cwd=repo,
+    )
+    dirty = sum(1 for e in (status or "").split("\0") if len(e) > 3 and e[2] == " ")
     if dirty:
         noun = "change" if dirty == 1 else "changes"
         verb = "was" if dirty == 1 else "were"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -230,3 +231,32 @@ def test_install_honours_core_hooks_path(tmp_path: Path, guardrail: Any) -> None
     assert guardrail(repo, "install").code == 0
     assert install.MARKER in (repo / "githooks" / "pre-push").read_text()
     assert not (repo / ".git" / "hooks" / "pre-push").exists()
+
+
+def test_concurrent_runs_take_separate_slots_and_a_damaged_snapshot_is_remade(
+    two_projects: Path, guardrail: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = two_projects
+    base = _sha(repo)
+    write_files(repo, {"backend/b.py": "B = 2\n"})
+    head = commit_all(repo, "backend")
+    line = f"refs/heads/main {head} refs/heads/main {base}\n"
+    snapshots = repo / ".git" / "guardrail" / "snapshots"
+    with push.snapshot(repo, base) as held:
+        assert held == snapshots / "0"
+        run = _pre_push(guardrail, monkeypatch, repo, line, "--only", "ruff-check")
+        assert run.code == 0, run
+        assert git(held, "rev-parse", "HEAD").stdout.strip() == base
+    assert git(snapshots / "1", "rev-parse", "HEAD").stdout.strip() == head
+
+    (
+        Path(git(snapshots / "0", "rev-parse", "--absolute-git-dir").stdout.strip()) / "index.lock"
+    ).touch()
+    run = _pre_push(guardrail, monkeypatch, repo, line, "--only", "ruff-check")
+    assert run.code == 0, run
+    shutil.rmtree(snapshots / "0")
+    run = _pre_push(guardrail, monkeypatch, repo, line, "--only", "ruff-check")
+    assert run.code == 0, run
+    assert git(snapshots / "0", "rev-parse", "HEAD").stdout.strip() == head
+    listed = git(repo, "worktree", "list", "--porcelain").stdout
+    assert "prunable" not in listed and listed.count("worktree ") == 3, listed
