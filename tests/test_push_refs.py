@@ -139,14 +139,19 @@ def _pre_push(
     return guardrail(repo, "pre-push", "origin", "unused-url", *argv)
 
 
+def _commit_on_main(repo: Path, files: dict[str, str]) -> tuple[str, str, str]:
+    """Commit ``files`` on main; (the commit before, the new one, git's pre-push line)."""
+    before = _sha(repo)
+    write_files(repo, files)
+    head = commit_all(repo, f"change {', '.join(files)}")
+    return before, head, f"refs/heads/main {head} refs/heads/main {before}\n"
+
+
 def test_only_projects_the_push_touches_are_checked_plus_always(
     two_projects: Path, guardrail: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo = two_projects
-    base = _sha(repo)
-    write_files(repo, {"backend/b.py": "B = 2\n"})
-    head = commit_all(repo, "backend only")
-    line = f"refs/heads/main {head} refs/heads/main {base}\n"
+    _, head, line = _commit_on_main(repo, {"backend/b.py": "B = 2\n"})
     run = _pre_push(guardrail, monkeypatch, repo, line, "--only", "ruff-check")
     assert run.code == 0, run
     assert run.out.startswith(f"guardrail {_version()}: checked {head[:7]} main -> origin/main")
@@ -237,10 +242,7 @@ def test_concurrent_runs_take_separate_slots_and_a_damaged_snapshot_is_remade(
     two_projects: Path, guardrail: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo = two_projects
-    base = _sha(repo)
-    write_files(repo, {"backend/b.py": "B = 2\n"})
-    head = commit_all(repo, "backend")
-    line = f"refs/heads/main {head} refs/heads/main {base}\n"
+    base, head, line = _commit_on_main(repo, {"backend/b.py": "B = 2\n"})
     snapshots = repo / ".git" / "guardrail" / "snapshots"
     with push.snapshot(repo, base) as held:
         assert held == snapshots / "0"
