@@ -398,8 +398,7 @@ def check_push(
             outcome = run_tree(
                 root,
                 options,
-                target=f"checked {description}",
-                notes=(note,) if note else (),
+                target=f"checked {description}" + (f"; {note}" if note else ""),
                 tree=tree,
                 select=target.wants,
                 env_root=repo,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from hooks import __version__
 from tests.conftest import GUARDRAIL_EXE
 from tests.fixtures import (
     BAD_LINES,
@@ -145,6 +146,11 @@ def _summary(res: subprocess.CompletedProcess[str]) -> str:
     return res.stdout + res.stderr
 
 
+def _first_lines(out: str) -> list[str]:
+    """Each pushed commit's summary's first line: what was checked, and what was not."""
+    return [ln for ln in out.splitlines() if ln.startswith("guardrail ") and ": checked " in ln]
+
+
 @pytest.mark.slow
 def test_staged_fix_does_not_rescue_a_broken_commit(pushing_factory: object) -> None:
     """1. The commit has the bare dict returns; the fix is only staged: refused."""
@@ -159,10 +165,12 @@ def test_staged_fix_does_not_rescue_a_broken_commit(pushing_factory: object) -> 
     out = _summary(res)
     assert res.returncode != 0, out
     assert p.remote_sha("main") == before_push
-    assert f"checked {broken[:7]} main -> origin/main" in out, out
+    assert _first_lines(out) == [
+        f"guardrail {__version__}: checked {broken[:7]} main -> origin/main; "
+        "1 uncommitted change in the working tree was not checked"
+    ], out
     for line in BAD_LINES:
         assert f"{EXPORT_PATH}:{line}:" in out, out
-    assert "1 uncommitted change in the working tree was not checked" in out, out
     assert p.fingerprint() == before
     worktrees_in_order(p.repo)
 
@@ -232,8 +240,10 @@ def test_pushing_another_branch_checks_that_branch(pushing_factory: object) -> N
     out = _summary(res)
     assert res.returncode != 0, out
     assert p.remote_sha("feature") is None
-    assert f"checked {broken[:7]} feature -> origin/feature" in out, out
-    assert "the working tree (main) is not the pushed commit and was not checked" in out, out
+    assert _first_lines(out) == [
+        f"guardrail {__version__}: checked {broken[:7]} feature -> origin/feature; "
+        "the working tree (main) is not the pushed commit and was not checked"
+    ], out
     assert f"{EXPORT_PATH}:72:" in out, out
     assert p.fingerprint() == before
 
