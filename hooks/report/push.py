@@ -23,7 +23,7 @@ def _nothing(o: TargetOutcome) -> str:
 def render(outcomes: Sequence[TargetOutcome], *, verbose: bool = False) -> str:
     """Every pushed commit's summary; with several, a last line naming the ones that failed."""
     if not outcomes:
-        return "guardrail: nothing to check: the push only deletes refs\n"
+        return "guardrail: nothing to check: the push sends no commit (deletions only)\n"
     parts: list[str] = []
     for o in outcomes:
         if not o.outcome.results:
