@@ -209,7 +209,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     pre_push = (args.remote, args.url) if args.command == "pre-push" else None
     pushed = pushcmd.pushed(root, pre_push=pre_push)
     if pushed is not None:
-        return _emit(pushcmd.check(root, pushed, options))
+        return _emit(pushcmd.check(root, pushed, options, notes=notes))
     try:
         target = f"checked the working tree of {root}"
         with _live_status(report.color) as on_done:

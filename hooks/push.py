@@ -382,6 +382,7 @@ def check_push(
     push: Push,
     options: RunOptions,
     *,
+    notes: Sequence[str] = (),
     on_target: Callable[[TargetOutcome], None] | None = None,
 ) -> list[TargetOutcome]:
     """Check every distinct pushed commit in its snapshot, one after another.
@@ -399,6 +400,7 @@ def check_push(
                 root,
                 options,
                 target=f"checked {description}" + (f"; {note}" if note else ""),
+                notes=notes,
                 tree=tree,
                 select=target.wants,
                 env_root=repo,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from hooks import push
@@ -22,10 +22,12 @@ Emitted = tuple[int, str, str]
 EXIT_INTERRUPTED = 130
 
 
-def check(repo: Path, pushed: push.Push, options: RunOptions) -> Emitted:
+def check(
+    repo: Path, pushed: push.Push, options: RunOptions, *, notes: Sequence[str] = ()
+) -> Emitted:
     """Check the push; an interrupt still shows what finished."""
     try:
-        outcomes = push.check_push(repo, pushed, options)
+        outcomes = push.check_push(repo, pushed, options, notes=notes)
     except Interrupted as exc:
         from hooks import __version__
         from hooks.report import RunInfo, terminal

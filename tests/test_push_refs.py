@@ -262,3 +262,15 @@ def test_concurrent_runs_take_separate_slots_and_a_damaged_snapshot_is_remade(
     assert git(snapshots / "0", "rev-parse", "HEAD").stdout.strip() == head
     listed = git(repo, "worktree", "list", "--porcelain").stdout
     assert "prunable" not in listed and listed.count("worktree ") == 3, listed
+
+
+def test_escape_hatches_and_their_notes_apply_at_push_time(
+    two_projects: Path, guardrail: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, head, line = _commit_on_main(two_projects, {"backend/b.py": "B = 2\n"})
+    monkeypatch.setenv("GUARDRAIL_SKIP", "mypy,pytest,ruff-format")
+    run = _pre_push(guardrail, monkeypatch, two_projects, line)
+    assert run.code == 0, run
+    assert f"checked {head[:7]} main -> origin/main" in run.out, run
+    assert "GUARDRAIL_SKIP=mypy,pytest,ruff-format is set" in run.out, run
+    assert "ruff-check" in run.out and "passed" in run.out, run
