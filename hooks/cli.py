@@ -22,6 +22,7 @@ from hooks.errors import GuardrailError
 
 if TYPE_CHECKING:
     from hooks.findings import CheckResult
+    from hooks.push import TargetOutcome
     from hooks.report import RunInfo
     from hooks.report.outputs import Plan
 
@@ -180,7 +181,7 @@ def _emit(emitted: tuple[int, str, str]) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """``guardrail run``; also ``guardrail pre-push``. At push time (pre-commit's pre-push stage,
     or git's pre-push hook) the pushed commits are checked instead of the working tree."""
-    from hooks import pushcmd
+    from hooks import push, pushcmd
     from hooks.gate import RunOptions, outside_git_note, repo_root, run_tree
     from hooks.report import outputs
     from hooks.runner import Interrupted
@@ -205,15 +206,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     if env_skip.everything:
         sys.stderr.write(env_skip.notes[0] + "\n")
         return EXIT_OK
-    layers.enforce(root, hook)
     pre_push = (args.remote, args.url) if args.command == "pre-push" else None
     pushed = pushcmd.pushed(root, pre_push=pre_push)
-    if pushed is not None:
-        return _emit(pushcmd.check(root, pushed, options, notes=notes))
+    if pushed is None:
+        layers.enforce(root, hook)
     try:
         target = f"checked the working tree of {root}"
         with _live_status(report.color) as on_done:
-            outcome = run_tree(root, options, target=target, notes=notes, on_done=on_done)
+            if pushed is not None:
+                outcomes = push.check_push(
+                    root,
+                    pushed,
+                    options,
+                    notes=notes,
+                    on_done=on_done,
+                    prepare=lambda snapshot: layers.enforce(snapshot, hook),
+                )
+            else:
+                outcome = run_tree(root, options, target=target, notes=notes, on_done=on_done)
     except Interrupted as exc:
         from hooks.report import RunInfo
 
@@ -221,10 +231,31 @@ def cmd_run(args: argparse.Namespace) -> int:
         emit_reports(where, info, exc.results, color=report.color)
         sys.stderr.write("guardrail: interrupted; every check was stopped\n")
         return EXIT_INTERRUPTED
+    if pushed is not None:
+        return _emit_push(outcomes, where, color=report.color, verbose=options.verbose)
     written = emit_reports(
         where, outcome.info, outcome.results, color=report.color, verbose=options.verbose
     )
     return outcome.exit_code if written else EXIT_ERROR
+
+
+def _emit_push(outcomes: Sequence[TargetOutcome], where: Plan, *, color: str, verbose: bool) -> int:
+    """One pushed commit: its reports as ``guardrail run`` writes them. Several: the terminal
+    summary of each and a verdict naming the failing ones (file reports cover one commit)."""
+    from hooks import push
+    from hooks.report import push as push_report
+
+    if len(outcomes) == 1 and outcomes[0].outcome.results:
+        o = outcomes[0].outcome
+        written = emit_reports(where, o.info, o.results, color=color, verbose=verbose)
+        return o.exit_code if written else EXIT_ERROR
+    sys.stdout.write(push_report.render(outcomes, verbose=verbose))
+    if where.files and len(outcomes) > 1:
+        sys.stderr.write(
+            f"guardrail: the push sends {len(outcomes)} commits; --output/--report files were "
+            "not written (they hold one commit's results: push the branches one at a time)\n"
+        )
+    return push.exit_code(outcomes)
 
 
 @contextlib.contextmanager

@@ -14,12 +14,13 @@ import fcntl
 import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hooks import proc
 from hooks.config import ProjectConfig
 from hooks.errors import GuardrailError
+from hooks.findings import CheckResult
 from hooks.gate import RunOptions, RunOutcome, run_tree
 from hooks.projects import discover
 
@@ -383,18 +384,22 @@ def check_push(
     options: RunOptions,
     *,
     notes: Sequence[str] = (),
-    on_target: Callable[[TargetOutcome], None] | None = None,
+    on_done: Callable[[CheckResult], None] | None = None,
+    prepare: Callable[[Path], None] | None = None,
 ) -> list[TargetOutcome]:
     """Check every distinct pushed commit in its snapshot, one after another.
 
     ``repo`` is the user's working tree: where git runs and where the project interpreters live;
-    nothing in it is written.
+    nothing in it is written. ``prepare`` sees each snapshot before its checks run (the
+    organisation's enforced settings are checked against the pushed config there).
     """
     done: list[TargetOutcome] = []
     for target in targets(repo, push):
         description = describe(target, push.remote)
         note = working_tree_note(repo, target.sha)
         with snapshot(repo, target.sha) as root, repo_env_removed():
+            if prepare is not None:
+                prepare(root)
             tree = _git(repo, "rev-parse", f"{target.sha}^{{tree}}").strip()
             outcome = run_tree(
                 root,
@@ -404,13 +409,15 @@ def check_push(
                 tree=tree,
                 select=target.wants,
                 env_root=repo,
+                on_done=on_done,
             )
             checked = {p.rel for p in outcome.info.projects}
             unchecked = tuple(rel for rel in discover(root) if rel not in checked)
-        result = TargetOutcome(target, description, outcome, unchecked)
-        done.append(result)
-        if on_target is not None:
-            on_target(result)
+        if unchecked and outcome.results:
+            skipped = f"not checked, the push does not change them: {', '.join(unchecked)}"
+            info = replace(outcome.info, notes=(*outcome.info.notes, skipped))
+            outcome = RunOutcome(info, outcome.results)
+        done.append(TargetOutcome(target, description, outcome, unchecked))
     return done
 
 

@@ -1,40 +1,17 @@
-"""The push entry points: ``guardrail pre-push`` (a plain git hook) and ``guardrail run`` under
-pre-commit's pre-push stage. Both check the pushed commits, never the working tree.
-
-Handlers return ``(exit code, stdout text, stderr text)``; only ``cli.py`` prints.
-"""
+"""What the push entry points are asked to check: ``guardrail pre-push`` (a plain git hook, refs
+on stdin) and ``guardrail run`` under pre-commit's pre-push stage (refs in the environment).
+Both check the pushed commits, never the working tree."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 from hooks import push
 from hooks.errors import GuardrailError
-from hooks.gate import RunOptions
-from hooks.report import push as push_report
-from hooks.runner import Interrupted
-
-Emitted = tuple[int, str, str]
-EXIT_INTERRUPTED = 130
-
-
-def check(
-    repo: Path, pushed: push.Push, options: RunOptions, *, notes: Sequence[str] = ()
-) -> Emitted:
-    """Check the push; an interrupt still shows what finished."""
-    try:
-        outcomes = push.check_push(repo, pushed, options, notes=notes)
-    except Interrupted as exc:
-        from hooks import __version__
-        from hooks.report import RunInfo, terminal
-
-        partial = terminal.render(RunInfo(version=__version__, target="interrupted"), exc.results)
-        return EXIT_INTERRUPTED, partial, "guardrail: interrupted; every check was stopped\n"
-    return push.exit_code(outcomes), push_report.render(outcomes, verbose=options.verbose), ""
 
 
 def pushed(

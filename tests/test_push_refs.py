@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 from pathlib import Path
@@ -274,3 +275,16 @@ def test_escape_hatches_and_their_notes_apply_at_push_time(
     assert f"checked {head[:7]} main -> origin/main" in run.out, run
     assert "GUARDRAIL_SKIP=mypy,pytest,ruff-format is set" in run.out, run
     assert "ruff-check" in run.out and "passed" in run.out, run
+
+
+def test_report_formats_apply_to_a_single_pushed_commit(
+    two_projects: Path, guardrail: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, head, line = _commit_on_main(two_projects, {"backend/b.py": "B = 2\n"})
+    run = _pre_push(
+        guardrail, monkeypatch, two_projects, line, "--only", "ruff-check", "--format", "json"
+    )
+    assert run.code == 0, run
+    report = json.loads(run.out)
+    assert report["target"] == f"checked {head[:7]} main -> origin/main", report
+    assert report["exit_code"] == 0

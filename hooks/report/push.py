@@ -29,12 +29,7 @@ def render(outcomes: Sequence[TargetOutcome], *, verbose: bool = False) -> str:
         if not o.outcome.results:
             parts.append(_nothing(o))
             continue
-        text = terminal.render(o.outcome.info, o.outcome.results, verbose=verbose)
-        if o.unchecked:
-            first, _, rest = text.partition("\n")
-            skipped = ", ".join(o.unchecked)
-            text = f"{first}\n  note: not checked, the push does not change them: {skipped}\n{rest}"
-        parts.append(text)
+        parts.append(terminal.render(o.outcome.info, o.outcome.results, verbose=verbose))
     if len(outcomes) > 1:
         bad = [o for o in outcomes if o.exit_code != 0]
         if bad:
