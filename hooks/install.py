@@ -15,8 +15,9 @@ from pathlib import Path
 from hooks import proc, push
 from hooks.errors import GuardrailError
 from hooks.gate import repo_root
+from hooks.plumbing import INSTALL_MARKER
 
-MARKER = "# installed by guardrail install"
+MARKER = INSTALL_MARKER
 BACKUP_SUFFIX = ".before-guardrail"
 Emitted = tuple[int, str, str]
 

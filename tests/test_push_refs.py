@@ -208,6 +208,8 @@ def test_install_writes_a_marked_executable_hook_and_uninstall_removes_it(
     assert install.MARKER in hook.read_text()
     assert os.access(hook, os.X_OK)
     assert 'pre-push "$@"' in hook.read_text()
+    doctor = guardrail(repo, "doctor")
+    assert "installed by guardrail install" in doctor.out, doctor
     assert guardrail(repo, "install").code == 0, "reinstalling over its own hook is fine"
     run = guardrail(repo, "uninstall")
     assert run.code == 0 and not hook.exists(), run
