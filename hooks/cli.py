@@ -49,6 +49,11 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="stop after the first failing check; the rest are reported as not run",
     )
     parser.add_argument("--jobs", "-j", type=int, default=None, help="checks run at once")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="run every check even if this content was verified green before",
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="show commands and output")
 
 
@@ -89,6 +94,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         fail_fast=args.fail_fast,
         jobs=args.jobs,
         verbose=args.verbose,
+        cache=not args.no_cache,
     )
     root = repo_root(Path.cwd())
     try:
