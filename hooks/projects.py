@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -228,7 +229,9 @@ def load_projects(repo_root: Path, extra_layers: Iterable[Layer] = ()) -> list[P
     return projects
 
 
+@functools.cache
 def _own_version(dist: str) -> str:
+    """The bundled tool's version; asked once per process (metadata lookups are slow)."""
     from importlib import metadata
 
     try:
