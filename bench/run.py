@@ -420,6 +420,11 @@ def render_results(
             f"{_mark(s.median('precommit') / s.median('parallel'), None)} | "
             f"{_mark(s.median('jobs1_warm') / s.median('bare_warm'), None)} |"
         )
+    lines += ["", "## Every sample (seconds, in the order taken)", ""]
+    for p, s in rows:
+        for name, values in s.runs.items():
+            shown = ", ".join(f"{v:.2f}" for v in values)
+            lines.append(f"- {p.modules} modules, {name}: {shown}")
     lines += [
         "",
         "## The guardrail's own overhead",
