@@ -123,8 +123,12 @@ def commands() -> dict[str, tuple[str, Configure, Handler]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list == ["--version"]:
+        # Answered before the parser is built: building it imports every subcommand's module.
+        sys.stdout.write(f"guardrail {__version__}\n")
+        return EXIT_OK
+    parser = build_parser()
     if not args_list or (
         args_list[0].startswith("-") and args_list[0] not in ("-h", "--help", "--version")
     ):
