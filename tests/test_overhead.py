@@ -19,7 +19,6 @@ HEAVY = (
     "subprocess",
     "json",
     "tempfile",
-    "threading",
     "concurrent.futures",
     "importlib.metadata",
     "hooks.proc",
