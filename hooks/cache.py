@@ -31,7 +31,7 @@ from hooks.projects import Project, Tool, mypy_tool, pytest_tool, ruff_tool
 FORMAT = 1
 KEEP = 256
 ENV_KEYS = ("PYTHONPATH", "MYPYPATH", "PYTEST_ADDOPTS", "PYTEST_PLUGINS")
-_GIT_ENV = ("GIT_INDEX_FILE",)
+_GIT_ENV = ("GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,19 +61,24 @@ def git_common_dir(root: Path) -> Path | None:
 def worktree_tree(root: Path) -> str | None:
     """The git tree id of the working tree as it is now, untracked not-ignored files included.
 
-    It stages everything into a throwaway copy of the index, so the user's index is untouched
-    (only new blobs land in the object store, as ``git stash`` would write them).
+    Everything is staged into a throwaway copy of the index, and the new blobs and trees go to a
+    throwaway object directory (the repository's objects are read as an alternate), so nothing
+    under ``.git`` changes: not the index, not the object store.
     """
-    index = _git(root, "rev-parse", "--git-path", "index")
-    if index is None:
+    out = _git(root, "rev-parse", "--git-path", "index", "--git-path", "objects")
+    if out is None or len(out.splitlines()) != 2:
         return None
-    with tempfile.TemporaryDirectory(prefix="guardrail-index-") as tmp:
+    index, objects = (root / line for line in out.splitlines())
+    with tempfile.TemporaryDirectory(prefix="guardrail-tree-") as tmp:
         temp_index = Path(tmp) / "index"
-        real_index = root / index
-        if real_index.is_file():
-            shutil.copyfile(real_index, temp_index)
+        temp_objects = Path(tmp) / "objects"
+        temp_objects.mkdir()
+        if index.is_file():
+            shutil.copyfile(index, temp_index)
         env = {k: v for k, v in os.environ.items() if k not in _GIT_ENV}
         env["GIT_INDEX_FILE"] = str(temp_index)
+        env["GIT_OBJECT_DIRECTORY"] = str(temp_objects)
+        env["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = str(objects.resolve())
         if _git(root, "add", "-A", "--", ":/", env=env) is None:
             return None
         return _git(root, "write-tree", env=env)
