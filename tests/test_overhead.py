@@ -5,15 +5,18 @@ How fast these are is measured by ``bench/run.py``; the tests pin what must stay
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
-from hooks.checks import ParseContext, PathMap, ToolOutput, ruff_check
-from hooks.findings import CheckResult, Status
+import pytest
+
+from hooks.findings import Status
+from hooks.projects import load_projects
 from hooks.report import RunInfo
 from hooks.report.terminal import render
+from hooks.runner import Planned, execute_one
+from tests.fixtures import make_repo
 
 HEAVY = (
     "subprocess",
@@ -49,32 +52,34 @@ def test_version_imports_nothing_heavy() -> None:
     assert sorted(m for m in HEAVY if m in imported) == []
 
 
-def ruff_report(n: int) -> str:
-    return json.dumps(
-        [
-            {
-                "code": "F401",
-                "message": f"`mod{i}` imported but unused",
-                "filename": f"/repo/pkg/m{i % 500}.py",
-                "location": {"row": i % 900 + 1, "column": 1},
-                "end_location": {"row": i % 900 + 1, "column": 10},
-                "fix": {"applicability": "safe"},
-                "url": "https://docs.astral.sh/ruff/rules/unused-import",
-            }
-            for i in range(n)
-        ]
-    )
+BIG_PYPROJECT = """\
+[project]
+name = "big"
+version = "0.1.0"
+
+[tool.ruff.lint]
+select = ["F401"]
+"""
 
 
-def test_fifty_thousand_findings_are_parsed_and_summarised_whole() -> None:
-    context = ParseContext(PathMap("/repo", "."), check="ruff-check")
-    outcome = ruff_check.parse(ToolOutput(1, ruff_report(50_000), ""), context)
-    assert outcome.status is Status.FAILED
-    assert len(outcome.findings) == 50_000
-    assert outcome.findings[-1].location() == "pkg/m499.py:500:1"
-    result = CheckResult(
-        "ruff-check", ".", outcome.status, findings=outcome.findings, counts=outcome.counts
-    )
+def noisy_files(files: int = 500, per_file: int = 100) -> dict[str, str]:
+    """A project on which ruff reports ``files * per_file`` unused imports."""
+    body = "".join(f"import mod{j}\n" for j in range(per_file))
+    tree = {f"pkg/m{i}.py": body for i in range(files)}
+    tree["pyproject.toml"] = BIG_PYPROJECT
+    return tree
+
+
+@pytest.mark.slow
+def test_fifty_thousand_real_findings_are_parsed_and_summarised_whole(
+    tmp_path: Path, project_venv: Path
+) -> None:
+    root = make_repo(tmp_path / "big", noisy_files(), venv=project_venv)
+    (project,) = load_projects(root)
+    result = execute_one(Planned(project, "ruff-check"))
+    assert result.status is Status.FAILED, result.message
+    assert len(result.findings) == 50_000
+    assert {f.path for f in result.findings} == {f"pkg/m{i}.py" for i in range(500)}
     text = render(RunInfo(version="0", target="t"), [result])
     assert "50000 errors in 500 files" in text
     assert "+49980 more" in text
