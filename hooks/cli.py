@@ -16,7 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from hooks import __version__, layers
+from hooks import __version__
 from hooks.config import CHECKS
 from hooks.errors import GuardrailError
 
@@ -68,7 +68,14 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="stop after the first failing check (a default: a project's fail_fast wins)",
     )
     parser.add_argument("--jobs", "-j", type=int, default=None, help="checks run at once")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="run every check even if this content was verified green before",
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="show commands and output")
+    from hooks import layers
+
     layers.add_arguments(parser)
     _add_report_arguments(parser)
 
@@ -181,7 +188,7 @@ def _emit(emitted: tuple[int, str, str]) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """``guardrail run``; also ``guardrail pre-push``. At push time (pre-commit's pre-push stage,
     or git's pre-push hook) the pushed commits are checked instead of the working tree."""
-    from hooks import push, pushcmd
+    from hooks import layers, push, pushcmd
     from hooks.gate import RunOptions, outside_git_note, repo_root, run_tree
     from hooks.report import outputs
     from hooks.runner import Interrupted
@@ -196,6 +203,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         verbose=args.verbose,
         layers=hook.layers,
+        cache=not args.no_cache,
     )
     report = outputs.ReportOptions(
         format=args.format, output=args.output, reports=tuple(args.report), color=args.color
@@ -453,8 +461,12 @@ def commands() -> dict[str, tuple[str, Configure, Handler]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list == ["--version"]:
+        # Answered before the parser is built: building it imports every subcommand's module.
+        sys.stdout.write(f"guardrail {__version__}\n")
+        return EXIT_OK
+    parser = build_parser()
     if not args_list or (
         args_list[0].startswith("-") and args_list[0] not in ("-h", "--help", "--version")
     ):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from hooks import __version__, proc
@@ -32,6 +32,7 @@ class RunOptions:
     fail_fast: bool | None = None
     jobs: int | None = None
     verbose: bool = False
+    cache: bool = True
     layers: tuple[Layer, ...] = field(default=())
 
 
@@ -125,5 +126,18 @@ def run_tree(
         notes=tuple(notes),
         projects=tuple(project_info(p) for p in projects),
     )
+    verdicts = None
+    if options.cache and all(p.config.cache for p in projects):
+        from hooks.cache import Verdicts
+
+        selected = [(p.project.rel, p.check, p.skip_reason is None) for p in planned]
+        verdicts = Verdicts.open(
+            root, tree=tree, version=__version__, projects=projects, selected=selected
+        )
+        hit = verdicts.lookup() if verdicts is not None else None
+        if hit is not None:
+            return RunOutcome(replace(info, cached=hit.line()), list(hit.results))
     results = run_all(planned, jobs=jobs, fail_fast=fail_fast, on_done=on_done)
+    if verdicts is not None:
+        verdicts.record(results)
     return RunOutcome(info, results)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import IO
 
 TAIL_BYTES = 64 * 1024
+POLL = 0.05
 
 _live: set[subprocess.Popen[bytes]] = set()
 _live_lock = threading.Lock()
@@ -55,26 +56,39 @@ def _kill_group(proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> Non
 def _wait(
     proc: subprocess.Popen[bytes], timeout: float | None, cancel: threading.Event | None
 ) -> bool:
-    """Wait for the child; kill its group on timeout or cancel. True when it timed out."""
+    """Wait for the child; kill its group on timeout or cancel. True when it timed out.
+
+    The wait itself blocks, so a child's exit is seen the moment it happens (a polling wait adds
+    up to 50 ms per check); a watcher thread ends the child on cancel or timeout.
+    """
+    if cancel is None and timeout is None:
+        proc.wait()
+        return False
+    finished = threading.Event()
+    timed_out = threading.Event()
     deadline = None if timeout is None else time.monotonic() + timeout
-    while True:
-        step = 0.05 if cancel is not None else None
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            step = left if step is None else min(step, left)
-        try:
-            proc.wait(timeout=None if step is None else max(step, 0))
-            return False
-        except subprocess.TimeoutExpired:
-            pass
-        if cancel is not None and cancel.is_set():
-            _kill_group(proc)
-            proc.wait()
-            return False
-        if deadline is not None and time.monotonic() >= deadline:
-            _kill_group(proc)
-            proc.wait()
-            return True
+
+    def watch() -> None:
+        while True:
+            step = POLL if deadline is None else min(POLL, max(deadline - time.monotonic(), 0))
+            if finished.wait(step):
+                return
+            if cancel is not None and cancel.is_set():
+                _kill_group(proc)
+                return
+            if deadline is not None and time.monotonic() >= deadline:
+                timed_out.set()
+                _kill_group(proc)
+                return
+
+    watcher = threading.Thread(target=watch, name="guardrail-watch", daemon=True)
+    watcher.start()
+    try:
+        proc.wait()
+    finally:
+        finished.set()
+        watcher.join()
+    return timed_out.is_set()
 
 
 def run(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -11,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hooks import proc
+from hooks import probes, proc
 from hooks.config import Layer, ProjectConfig, load_project_layer, resolve, root_projects
 from hooks.errors import GuardrailError
 
@@ -33,6 +34,7 @@ print(json.dumps({
     "executable": sys.executable,
     "scripts": sysconfig.get_path("scripts"),
     "dists": dists,
+    "paths": sys.path,
 }))
 """
 
@@ -174,7 +176,7 @@ def probe(python: str) -> dict[str, object] | None:
 def find_interpreter(project_dir: Path, repo_root: Path, configured: str | None) -> Interpreter:
     """The project's interpreter, by the documented search order; the hook's own as last resort."""
     for python, source in _candidates(project_dir, repo_root, configured):
-        info = probe(python)
+        info = probes.cached(python, probe)
         if info is not None:
             return _interpreter(python, source, info)
         if configured is not None:
@@ -245,7 +247,21 @@ def load_projects(
     return projects
 
 
+@functools.cache
 def _own_version(dist: str) -> str:
+    """The bundled tool's version, from its ``.dist-info`` folder name when there is one: a
+    folder listing instead of an ``importlib.metadata`` search of the whole path."""
+    want = dist.lower().replace("-", "_")
+    for base in dict.fromkeys((sysconfig.get_path("purelib"), sysconfig.get_path("platlib"))):
+        try:
+            names = os.listdir(base)
+        except OSError:
+            continue
+        for name in names:
+            stem, dot, kind = name.rpartition(".")
+            project, dash, version = stem.partition("-")
+            if dot and dash and kind == "dist-info" and project.lower() == want:
+                return version
     from importlib import metadata
 
     try:

@@ -7,6 +7,7 @@ Outcome when it cannot run, e.g. the tool is missing) and the pure
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -26,22 +27,29 @@ class PathMap:
 
     def __call__(self, tool_path: str) -> str:
         try:
-            return self._map(tool_path)
+            return _relative(self.repo_root, self.project_rel, tool_path)
         except (ValueError, OSError):
             return tool_path
 
-    def _map(self, tool_path: str) -> str:
-        if os.path.isabs(tool_path):
-            root = self.repo_root
-            real_root = os.path.realpath(root)
-            for base in (root, real_root):
-                rel = os.path.relpath(tool_path, base)
-                if not rel.startswith(".."):
-                    return PurePosixPath(rel.replace(os.sep, "/")).as_posix()
-            real = os.path.relpath(os.path.realpath(tool_path), real_root)
-            return real.replace(os.sep, "/")
-        joined = os.path.normpath(os.path.join(self.project_rel, tool_path))
-        return joined.replace(os.sep, "/")
+
+@functools.lru_cache(maxsize=1 << 16)
+def _relative(repo_root: str, project_rel: str, tool_path: str) -> str:
+    """Memoised: a tool names the same file once per finding, tens of thousands of times."""
+    prefix = repo_root.rstrip(os.sep) + os.sep
+    if tool_path.startswith(prefix) and os.sep == "/":
+        rest = tool_path[len(prefix) :]
+        if rest and "//" not in rest and not any(p in (".", "..") for p in rest.split("/")):
+            return rest
+    if os.path.isabs(tool_path):
+        real_root = os.path.realpath(repo_root)
+        for base in (repo_root, real_root):
+            rel = os.path.relpath(tool_path, base)
+            if not rel.startswith(".."):
+                return PurePosixPath(rel.replace(os.sep, "/")).as_posix()
+        real = os.path.relpath(os.path.realpath(tool_path), real_root)
+        return real.replace(os.sep, "/")
+    joined = os.path.normpath(os.path.join(project_rel, tool_path))
+    return joined.replace(os.sep, "/")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,289 @@
+"""The verdict cache: a green run remembered by everything that could change its result.
+
+A key is the SHA-256 of a JSON document holding the content checked (a git tree id), the
+guardrail's version, each project's resolved configuration, interpreter (path, real prefix,
+version, installed distributions) and tool versions, the selected checks, and the few environment
+variables the tools read. Entries are small JSON files under ``<git common dir>/guardrail/verdicts``
+written by atomic rename, so concurrent runs (two pushes, a snapshot and a working-tree run) never
+see half a file. Only an all-green run is recorded, and only when the content did not change while
+it ran, so a hit can never be a stale green.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hooks import proc
+from hooks.findings import CheckResult, Status
+from hooks.projects import Project, Tool, mypy_tool, pytest_tool, ruff_tool
+
+FORMAT = 1
+KEEP = 256
+ENV_KEYS = ("PYTHONPATH", "MYPYPATH", "PYTEST_ADDOPTS", "PYTEST_PLUGINS")
+_GIT_ENV = ("GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES")
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A recorded green verdict: when it was verified and what each check said then."""
+
+    verified_at: float
+    results: tuple[CheckResult, ...]
+
+    def line(self) -> str:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.verified_at))
+        return f"verified earlier at {when}, cached; --no-cache to rerun"
+
+
+def _git(root: Path, *args: str, env: Mapping[str, str] | None = None) -> str | None:
+    res = proc.run(["git", *args], cwd=root, env=env, timeout=120)
+    if res.missing or res.timed_out or res.returncode != 0:
+        return None
+    return res.stdout.strip()
+
+
+def git_common_dir(root: Path) -> Path | None:
+    out = _git(root, "rev-parse", "--git-common-dir")
+    return (root / out).resolve() if out else None
+
+
+def worktree_tree(root: Path) -> str | None:
+    """The git tree id of the working tree as it is now, untracked not-ignored files included.
+
+    Everything is staged into a throwaway copy of the index, and the new blobs and trees go to a
+    throwaway object directory (the repository's objects are read as an alternate), so nothing
+    under ``.git`` changes: not the index, not the object store.
+    """
+    out = _git(root, "rev-parse", "--git-path", "index", "--git-path", "objects")
+    if out is None or len(out.splitlines()) != 2:
+        return None
+    index, objects = (root / line for line in out.splitlines())
+    with tempfile.TemporaryDirectory(prefix="guardrail-tree-") as tmp:
+        temp_index = Path(tmp) / "index"
+        temp_objects = Path(tmp) / "objects"
+        temp_objects.mkdir()
+        if index.is_file():
+            shutil.copyfile(index, temp_index)
+        env = {k: v for k, v in os.environ.items() if k not in _GIT_ENV}
+        env["GIT_INDEX_FILE"] = str(temp_index)
+        env["GIT_OBJECT_DIRECTORY"] = str(temp_objects)
+        env["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = str(objects.resolve())
+        if _git(root, "add", "-A", "--", ":/", env=env) is None:
+            return None
+        return _git(root, "write-tree", env=env)
+
+
+def _tool_part(tool: Tool | None) -> dict[str, Any] | None:
+    if tool is None:
+        return None
+    exe = Path(tool.argv[0])
+    stat = exe.stat() if exe.is_file() else None
+    return {
+        "argv": list(tool.argv),
+        "version": tool.version,
+        "source": tool.source,
+        "exe": [stat.st_size, stat.st_mtime_ns] if stat else None,
+    }
+
+
+def _project_part(project: Project) -> dict[str, Any]:
+    interp = project.interpreter
+    return {
+        "rel": project.rel,
+        "config": dataclasses.asdict(project.config),
+        "python": {
+            "path": interp.python,
+            "real": os.path.realpath(interp.python),
+            "prefix": os.path.realpath(interp.prefix) if interp.prefix else "",
+            "version": interp.version,
+            "dists": dict(sorted(interp.dists.items())),
+        },
+        "tools": {
+            "ruff": _tool_part(ruff_tool(project)),
+            "mypy": _tool_part(mypy_tool(project)),
+            "pytest": _tool_part(pytest_tool(project)),
+        },
+    }
+
+
+def key_parts(
+    *,
+    tree: str,
+    version: str,
+    projects: Sequence[Project],
+    selected: Sequence[tuple[str, str, bool]],
+    env: Mapping[str, str],
+) -> dict[str, Any]:
+    """Everything a green verdict depends on, as plain JSON data.
+
+    ``selected`` is ``(project, check, runs)`` for every planned pair.
+    """
+    return {
+        "format": FORMAT,
+        "tree": tree,
+        "guardrail": version,
+        "projects": [_project_part(p) for p in projects],
+        "selected": [list(s) for s in selected],
+        "env": {k: env.get(k) for k in ENV_KEYS},
+    }
+
+
+def digest(parts: Mapping[str, Any]) -> str:
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _from_json(item: object) -> CheckResult | None:
+    if not isinstance(item, dict):
+        return None
+    try:
+        status = Status(item["status"])
+    except (KeyError, ValueError):
+        return None
+    return CheckResult(
+        check=str(item.get("check", "")),
+        project=str(item.get("project", "")),
+        status=status,
+        counts=str(item.get("counts", "")),
+        message=str(item.get("message", "")),
+        tool=str(item.get("tool", "")),
+        tool_version=str(item.get("tool_version", "")),
+        tool_source=str(item.get("tool_source", "")),
+    )
+
+
+def all_green(results: Sequence[CheckResult]) -> bool:
+    """Every check passed or was deliberately skipped, and at least one ran."""
+    return any(r.status is Status.PASSED for r in results) and all(
+        r.status in (Status.PASSED, Status.SKIPPED) for r in results
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    """The verdict files of one repository."""
+
+    folder: Path
+
+    @classmethod
+    def for_repo(cls, root: Path) -> Store | None:
+        common = git_common_dir(root)
+        return None if common is None else cls(common / "guardrail" / "verdicts")
+
+    def lookup(self, key: str) -> Hit | None:
+        try:
+            data = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("key") != key:
+            return None
+        raw = data.get("results")
+        results = [_from_json(r) for r in raw] if isinstance(raw, list) else []
+        when = data.get("verified_at")
+        if not results or any(r is None for r in results) or not isinstance(when, int | float):
+            return None
+        found = tuple(r for r in results if r is not None)
+        return Hit(float(when), found) if all_green(found) else None
+
+    def record(self, key: str, parts: Mapping[str, Any], results: Sequence[CheckResult]) -> None:
+        """Write the verdict atomically; a cache that cannot be written is no error."""
+        if not all_green(results):
+            return
+        data = {
+            "key": key,
+            "verified_at": time.time(),
+            "results": [
+                {
+                    "check": r.check,
+                    "project": r.project,
+                    "status": r.status.value,
+                    "counts": r.counts,
+                    "message": r.message if r.status is Status.SKIPPED else "",
+                    "tool": r.tool,
+                    "tool_version": r.tool_version,
+                    "tool_source": r.tool_source,
+                }
+                for r in results
+            ],
+            "parts": parts,
+        }
+        tmp: str | None = None
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(data, f, default=str)
+            os.replace(tmp, self.folder / f"{key}.json")
+        except OSError:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+            return
+        self._prune()
+
+    def _prune(self) -> None:
+        """Keep the newest ``KEEP`` verdicts so the folder never grows without bound."""
+        try:
+            entries = sorted(
+                (p for p in self.folder.glob("*.json") if not p.name.startswith(".")),
+                key=lambda p: p.stat().st_mtime,
+            )
+        except OSError:
+            return
+        for old in entries[:-KEEP]:
+            with contextlib.suppress(OSError):
+                old.unlink()
+
+
+@dataclass(frozen=True, slots=True)
+class Verdicts:
+    """The cache as one run sees it: its key, computed once before the checks run."""
+
+    store: Store
+    root: Path
+    tree_given: bool
+    key: str
+    parts: Mapping[str, Any]
+
+    @classmethod
+    def open(
+        cls,
+        root: Path,
+        *,
+        tree: str | None,
+        version: str,
+        projects: Sequence[Project],
+        selected: Sequence[tuple[str, str, bool]],
+    ) -> Verdicts | None:
+        """None when there is nothing to key on (not a git repository)."""
+        store = Store.for_repo(root)
+        content = tree if tree is not None else worktree_tree(root)
+        if store is None or content is None:
+            return None
+        parts = key_parts(
+            tree=content, version=version, projects=projects, selected=selected, env=os.environ
+        )
+        return cls(store, root, tree is not None, digest(parts), parts)
+
+    def lookup(self) -> Hit | None:
+        return self.store.lookup(self.key)
+
+    def record(self, results: Sequence[CheckResult]) -> bool:
+        """Remember a green run, unless the working tree changed while the checks read it."""
+        if not all_green(results):
+            return False
+        if not self.tree_given and worktree_tree(self.root) != self.parts["tree"]:
+            return False
+        self.store.record(self.key, self.parts, results)
+        return True

@@ -1,0 +1,96 @@
+"""Remembered interpreter probes, so a run does not start the project's Python just to list it.
+
+Asking an interpreter for its version and installed distributions costs a Python start-up and a
+walk over site-packages: the largest fixed cost of a run and most of a cache hit. The answer only
+changes when the interpreter or its import path changes, and installing, upgrading or removing a
+distribution adds or removes a ``*.dist-info`` folder, which changes its parent folder's mtime.
+So a probe is reused while a fingerprint of those folders (and of the interpreter and its ``.pth``
+files, which extend the import path) is unchanged; anything else probes again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+FORMAT = 1
+Probe = Callable[[str], "dict[str, object] | None"]
+
+
+def folder() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "push-guardrail" / "interpreters"
+
+
+def _stat(path: str) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_ino, st.st_size, st.st_mtime_ns]
+
+
+def fingerprint(python: str, paths: Sequence[str]) -> list[Any]:
+    """What must stay the same for an earlier probe of ``python`` to still be true."""
+    exe = os.path.realpath(python)
+    venv_cfg = Path(python).parent.parent / "pyvenv.cfg"
+    parts: list[Any] = [exe, _stat(exe), _stat(str(venv_cfg))]
+    for entry in paths:
+        parts.append([entry, _stat(entry)])
+        if os.path.isdir(entry):
+            with contextlib.suppress(OSError):
+                for pth in sorted(Path(entry).glob("*.pth")):
+                    parts.append([pth.name, _stat(str(pth))])
+    return parts
+
+
+def cached(python: str, probe: Probe) -> dict[str, object] | None:
+    """``probe(python)``, or its remembered answer while the fingerprint holds.
+
+    The fingerprint stored with an answer is taken *before* that probe ran, from the import path
+    an earlier probe reported, so a change during the probe can only cause a miss later. The
+    first probe of an interpreter therefore only records its import path.
+    """
+    path = folder() / (hashlib.sha256(python.encode()).hexdigest()[:32] + ".json")
+    known: list[str] = []
+    with contextlib.suppress(OSError, ValueError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        info = data.get("info") if isinstance(data, dict) else None
+        if isinstance(info, dict) and data.get("format") == FORMAT and data.get("python") == python:
+            known = _paths(info)
+            if known and data.get("fingerprint") == fingerprint(python, known):
+                return info
+    before = fingerprint(python, known) if known else None
+    info = probe(python)
+    if info is not None:
+        usable = before if before is not None and _paths(info) == known else None
+        _write(path, {"format": FORMAT, "python": python, "info": info, "fingerprint": usable})
+    return info
+
+
+def _paths(info: dict[str, Any]) -> list[str]:
+    paths = info.get("paths")
+    if not isinstance(paths, list):
+        return []
+    return [p for p in paths if isinstance(p, str) and os.path.isabs(p)]
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    """Atomic, so concurrent runs never read half an answer; failing to write is no error."""
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f)
+        os.replace(tmp, path)
+    except OSError:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
