@@ -226,7 +226,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     root,
                     pushed,
                     options,
-                    notes=notes,
+                    notes=[*notes, *pushed.notes],
                     on_done=on_done,
                     prepare=lambda snapshot: layers.enforce(snapshot, hook),
                 )

@@ -216,12 +216,7 @@ def installed_hook_check(root: Path, config: Mapping[str, Any] | None) -> Plumbi
                 "pre-push",
                 fix="guardrail init --from-ci",
             )
-        return PlumbingCheck(
-            name,
-            True,
-            f"{shown} runs pre-commit at pre-push (pre-commit hands hooks only the first branch "
-            "of a push of several; `guardrail install` checks every pushed branch)",
-        )
+        return PlumbingCheck(name, True, f"{shown} runs pre-commit at pre-push")
     if "guardrail" in text:
         return PlumbingCheck(name, True, f"{shown} runs guardrail")
     return PlumbingCheck(

@@ -61,6 +61,7 @@ class Push:
 
     remote: str
     refs: tuple[PushedRef, ...]
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,174 @@
+"""The refs of the running ``git push``, read from its command line.
+
+pre-commit hands a pre-push hook only the first ref git lists on the hook's stdin, and it reads
+that stdin itself, so ``git push origin main feature`` under pre-commit would check ``main``
+alone. On Linux the guardrail finds the ``git push`` process it runs under (an ancestor, through
+``/proc``), reads its refspecs and resolves them the way git does for the common forms: branch
+and tag names, ``src:dst``, ``HEAD``, ``--all``/``--branches`` and ``--tags``. What it cannot
+resolve (wildcards, negative refspecs, ``--mirror``, a push with no refspec under
+``push.default = matching``) is said in a note: those refs were not checked.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hooks import proc
+
+ZERO = "0" * 40
+VALUE_OPTIONS = frozenset({"-o", "--push-option", "--repo", "--receive-pack", "--exec"})
+GLOBAL_VALUE_OPTIONS = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace"})
+
+
+@dataclass(frozen=True, slots=True)
+class PushCommand:
+    """What a ``git push`` command line asks for: its refspecs and the options that pick refs."""
+
+    refspecs: tuple[str, ...]
+    all_branches: bool = False
+    tags: bool = False
+    mirror: bool = False
+
+
+def _ancestors(pid: int) -> Iterator[list[str]]:
+    seen = 0
+    while pid > 1 and seen < 64:
+        seen += 1
+        try:
+            raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return
+        yield [part.decode("utf-8", "surrogateescape") for part in raw.split(b"\0") if part]
+        try:
+            pid = int(stat.rsplit(")", 1)[1].split()[1])
+        except (IndexError, ValueError):
+            return
+
+
+def running_push_argv(pid: int | None = None) -> list[str] | None:
+    """The argv of the nearest ancestor ``git ... push ...`` process, or None (no /proc, or not
+    started by a push: ``pre-commit run --hook-stage pre-push`` by hand)."""
+    for argv in _ancestors(os.getpid() if pid is None else pid):
+        if argv and os.path.basename(argv[0]) == "git" and _push_index(argv) is not None:
+            return argv
+    return None
+
+
+def _push_index(argv: Sequence[str]) -> int | None:
+    i = 1
+    while i < len(argv):
+        word = argv[i]
+        if word == "push":
+            return i
+        if not word.startswith("-"):
+            return None
+        i += 2 if word in GLOBAL_VALUE_OPTIONS else 1
+    return None
+
+
+def parse(argv: Sequence[str]) -> PushCommand | None:
+    """The refspecs and ref-picking options of a ``git push`` argv; None when not a push."""
+    start = _push_index(argv)
+    if start is None:
+        return None
+    positional: list[str] = []
+    flags: set[str] = set()
+    words = list(argv[start + 1 :])
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "--":
+            positional.extend(words[i + 1 :])
+            break
+        if word.startswith("-") and word != "-":
+            flags.add(word.split("=", 1)[0])
+            i += 2 if word in VALUE_OPTIONS else 1
+            continue
+        positional.append(word)
+        i += 1
+    return PushCommand(
+        refspecs=tuple(positional[1:]),
+        all_branches=bool(flags & {"--all", "--branches"}),
+        tags="--tags" in flags,
+        mirror="--mirror" in flags,
+    )
+
+
+def _rev(repo: Path, name: str) -> str | None:
+    out = proc.output(["git", "rev-parse", "--verify", "-q", name], cwd=repo)
+    return out.strip() if out else None
+
+
+def _full_name(repo: Path, name: str) -> str | None:
+    out = proc.output(["git", "rev-parse", "--symbolic-full-name", name], cwd=repo)
+    full = out.strip() if out else ""
+    return full or None
+
+
+def _refs(repo: Path, prefix: str) -> list[str]:
+    out = proc.output(["git", "for-each-ref", "--format=%(refname)", prefix], cwd=repo) or ""
+    return [line for line in out.splitlines() if line]
+
+
+def _tracking(repo: Path, remote: str, remote_ref: str) -> str:
+    if remote_ref.startswith("refs/heads/"):
+        sha = _rev(repo, f"refs/remotes/{remote}/{remote_ref.removeprefix('refs/heads/')}")
+        if sha:
+            return sha
+    return ZERO
+
+
+def resolve(
+    repo: Path, remote: str, command: PushCommand
+) -> tuple[list[tuple[str, str, str, str]], list[str]]:
+    """``(local ref, local sha, remote ref, remote sha)`` for each ref the command pushes, and
+    the refspecs that could not be resolved. The remote sha comes from the remote-tracking
+    branch (all zeros when there is none: then the push is compared with what the remote's
+    branches have, as for a new branch)."""
+    specs: list[tuple[str, str]] = []
+    unresolved: list[str] = []
+    if command.mirror:
+        unresolved.append("--mirror")
+    if command.all_branches:
+        specs += [(ref, ref) for ref in _refs(repo, "refs/heads/")]
+    if command.tags:
+        specs += [(ref, ref) for ref in _refs(repo, "refs/tags/")]
+    for spec in command.refspecs:
+        spec = spec.removeprefix("+")
+        src, colon, dst = spec.partition(":")
+        if not src:
+            continue  # ":dst" deletes a remote ref; nothing is sent to check
+        if "*" in spec or spec.startswith("^"):
+            unresolved.append(spec)
+            continue
+        full = _full_name(repo, src)
+        if not colon:
+            dst = full if full and full.startswith(("refs/heads/", "refs/tags/")) else ""
+        elif not dst.startswith("refs/"):
+            kind = "refs/tags/" if full and full.startswith("refs/tags/") else "refs/heads/"
+            dst = kind + dst
+        if not dst:
+            unresolved.append(spec)
+            continue
+        specs.append((full or src, dst))
+    refs = []
+    for local, remote_ref in specs:
+        sha = _rev(repo, local)
+        if sha is None:
+            unresolved.append(local)
+            continue
+        refs.append((local, sha, remote_ref, _tracking(repo, remote, remote_ref)))
+    return refs, unresolved
+
+
+def default_push_is_single(repo: Path, remote: str) -> bool:
+    """Whether a ``git push <remote>`` with no refspec sends one branch (the current one)."""
+    configured = proc.output(["git", "config", "--get-all", f"remote.{remote}.push"], cwd=repo)
+    if configured and configured.strip():
+        return False
+    mode = (proc.output(["git", "config", "push.default"], cwd=repo) or "simple").strip()
+    return mode != "matching"
