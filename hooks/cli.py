@@ -118,7 +118,8 @@ def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
         "--color",
         choices=COLOR_CHOICES,
         default="auto",
-        help="colour the terminal summary (auto: on a terminal unless NO_COLOR; FORCE_COLOR)",
+        help="colour the terminal summary (auto: off if NO_COLOR is set, on if FORCE_COLOR is, "
+        "else on a terminal)",
     )
 
 
@@ -337,7 +338,9 @@ def _add_fix_arguments(parser: argparse.ArgumentParser) -> None:
     from hooks.report.style import COLOR_CHOICES
 
     parser.add_argument("--jobs", "-j", type=int, default=None, help="checks run at once")
-    parser.add_argument("--color", choices=COLOR_CHOICES, default="auto")
+    parser.add_argument(
+        "--color", choices=COLOR_CHOICES, default="auto", help="colour the terminal summary"
+    )
 
 
 def cmd_fix(args: argparse.Namespace) -> int:

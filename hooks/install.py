@@ -104,7 +104,10 @@ def uninstall(root: Path) -> str:
 
 def add_install_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--force", action="store_true", help="replace a pre-push hook guardrail did not write"
+        "--force",
+        action="store_true",
+        help="move aside a pre-push hook guardrail did not write (to pre-push.before-guardrail, "
+        "which uninstall restores)",
     )
 
 
