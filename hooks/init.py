@@ -28,6 +28,7 @@ from hooks.plumbing import (
 HOOK_REPO = "https://github.com/push-guardrail/push-guardrail"
 HOOK_STAGES = ("pre-push", "manual")
 INSTALL_TYPES = ("pre-commit", "pre-push")
+NEW_INSTALL_TYPES = ("pre-push",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,22 +50,28 @@ class FileEdit:
         return self.before != self.after
 
 
-def hook_entry() -> str:
-    """The ``.pre-commit-config.yaml`` entry that runs the guardrail at push."""
-    return (
-        f"  - repo: {HOOK_REPO}\n"
-        f"    rev: v{__version__}\n"
-        "    hooks:\n"
-        "      - id: guardrail\n"
-        f"        stages: [{', '.join(HOOK_STAGES)}]\n"
-    )
+def hook_entry(*, stages: bool = True) -> str:
+    """The ``.pre-commit-config.yaml`` entry that runs the guardrail at push.
+
+    Beside other (commit-time) hooks it keeps to ``stages: [pre-push, manual]``; alone in a new
+    config it lists no stages, so that ``pre-commit run --all-files`` runs it too, and only the
+    pre-push hook type is installed (``NEW_INSTALL_TYPES``) to keep it off commits."""
+    lines = [
+        f"  - repo: {HOOK_REPO}\n",
+        f"    rev: v{__version__}\n",
+        "    hooks:\n",
+        "      - id: guardrail\n",
+    ]
+    if stages:
+        lines.append(f"        stages: [{', '.join(HOOK_STAGES)}]\n")
+    return "".join(lines)
 
 
 def new_precommit_config() -> str:
     return (
-        "# Written by guardrail init --from-ci: the guardrail runs at push, as CI does.\n"
-        f"default_install_hook_types: [{', '.join(INSTALL_TYPES)}]\n"
-        "repos:\n" + hook_entry()
+        "# Written by guardrail init --from-ci: the guardrail runs at push and in pre-commit run.\n"
+        f"default_install_hook_types: [{', '.join(NEW_INSTALL_TYPES)}]\n"
+        "repos:\n" + hook_entry(stages=False)
     )
 
 

@@ -165,6 +165,14 @@ def precommit_check(config: Mapping[str, Any] | None) -> PlumbingCheck:
             fix="add pre-push to the hook's stages",
         )
     ids = ", ".join(f"{h.hook_id} (line {h.line})" for h in at_push)
+    if not any("pre-commit" in h.stages or "commit" in h.stages for h in at_push):
+        return PlumbingCheck(
+            name,
+            True,
+            f"{ids} runs at pre-push; not in the pre-commit stage, so a plain "
+            "`pre-commit run --all-files` skips it (use --hook-stage manual, or list no stages "
+            "and install only the pre-push hook type)",
+        )
     return PlumbingCheck(name, True, f"{ids} runs at pre-push")
 
 

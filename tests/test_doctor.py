@@ -111,7 +111,8 @@ def test_motivating_repo_gap_then_init_and_hook_install_close_it(
     assert 'checks = ["ruff-check", "ruff-format", "pytest", "mypy"]  # the fast ones' in pyproject
     assert '[tool.guardrail.mypy]\ntargets = ["tunix_rt_backend"]\n' in pyproject
     config = (repo / ".pre-commit-config.yaml").read_text()
-    assert "- id: guardrail\n" in config and "stages: [pre-push, manual]" in config
+    assert "default_install_hook_types: [pre-push]\n" in config
+    assert "- id: guardrail\n" in config and "stages:" not in config  # run --all-files runs it
 
     before = {
         p: (repo / p).read_text() for p in ("backend/pyproject.toml", ".pre-commit-config.yaml")
