@@ -1,6 +1,7 @@
 """The verdict cache: a green run remembered by everything that could change its result.
 
-A key is the SHA-256 of a JSON document holding the content checked (a git tree id), the
+A key is the SHA-256 of a JSON document holding the content checked (a git tree id), the tool
+configs it does not hold (above the repository, in the user's config folder, git-ignored), the
 guardrail's version, each project's resolved configuration, interpreter (path, real prefix,
 version, installed distributions) and tool versions, the selected checks, and the few environment
 variables the tools read. Entries are small JSON files under ``<git common dir>/guardrail/verdicts``
@@ -28,10 +29,27 @@ from hooks import proc
 from hooks.findings import CheckResult, Status
 from hooks.projects import Project, Tool, mypy_tool, pytest_tool, ruff_tool
 
-FORMAT = 1
+FORMAT = 2
 KEEP = 256
 ENV_KEYS = ("PYTHONPATH", "MYPYPATH", "PYTEST_ADDOPTS", "PYTEST_PLUGINS")
 _GIT_ENV = ("GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES")
+CONFIG_NAMES = frozenset(
+    {
+        "pyproject.toml",
+        "ruff.toml",
+        ".ruff.toml",
+        "mypy.ini",
+        ".mypy.ini",
+        "setup.cfg",
+        "tox.ini",
+        "pytest.ini",
+        ".pytest.ini",
+        "conftest.py",
+        ".coveragerc",
+        ".env",
+    }
+)
+IGNORED_CODE = (".py", ".pyi")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +102,46 @@ def worktree_tree(root: Path) -> str | None:
         return _git(root, "write-tree", env=env)
 
 
+def _user_configs() -> list[Path]:
+    config = os.environ.get("XDG_CONFIG_HOME", "")
+    home = Path.home()
+    if not os.path.isabs(config):
+        config = str(home / ".config")
+    ruff = [Path(config) / "ruff" / n for n in ("ruff.toml", ".ruff.toml", "pyproject.toml")]
+    mypy = [Path(config) / "mypy" / "config", home / ".config/mypy/config", home / ".mypy.ini"]
+    return [*ruff, *mypy]
+
+
+def outside_inputs(root: Path) -> dict[str, str]:
+    """Files the tools may read that the tree id does not hold, path -> content hash.
+
+    Those are the tool configs in the folders above the repository (ruff and pytest search every
+    parent folder) and in the user's config folder, and the git-ignored configs and Python files
+    inside it (an ignored ``conftest.py`` or ``local_settings.py`` the tests import). Files under
+    a wholly ignored folder (``.venv/``, ``build/``) are not looked at.
+    """
+    candidates = {
+        str(folder / name): folder / name
+        for folder in root.resolve().parents
+        for name in CONFIG_NAMES
+    }
+    candidates.update((str(path), path) for path in _user_configs())
+    ignored = _git(
+        root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"
+    )
+    for rel in (ignored or "").split("\0"):
+        wanted = Path(rel).name in CONFIG_NAMES or rel.endswith(IGNORED_CODE)
+        if rel and not rel.endswith("/") and wanted:
+            candidates[f"./{rel}"] = root / rel
+    found: dict[str, str] = {}
+    for name, path in candidates.items():
+        try:
+            found[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            continue
+    return found
+
+
 def _tool_part(tool: Tool | None) -> dict[str, Any] | None:
     if tool is None:
         return None
@@ -124,14 +182,17 @@ def key_parts(
     projects: Sequence[Project],
     selected: Sequence[tuple[str, str, bool]],
     env: Mapping[str, str],
+    outside: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Everything a green verdict depends on, as plain JSON data.
 
-    ``selected`` is ``(project, check, runs)`` for every planned pair.
+    ``selected`` is ``(project, check, runs)`` for every planned pair; ``outside`` is
+    ``outside_inputs``.
     """
     return {
         "format": FORMAT,
         "tree": tree,
+        "outside": dict(sorted((outside or {}).items())),
         "guardrail": version,
         "projects": [_project_part(p) for p in projects],
         "selected": [list(s) for s in selected],
@@ -272,7 +333,12 @@ class Verdicts:
         if store is None or content is None:
             return None
         parts = key_parts(
-            tree=content, version=version, projects=projects, selected=selected, env=os.environ
+            tree=content,
+            version=version,
+            projects=projects,
+            selected=selected,
+            env=os.environ,
+            outside=outside_inputs(root),
         )
         return cls(store, root, tree is not None, digest(parts), parts)
 
