@@ -1,0 +1,181 @@
+"""Holes found by reviewing the core: false greens, tracebacks, lost interrupts."""
+
+from __future__ import annotations
+
+import io
+import json
+import signal
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hooks.checks import ToolOutput, ruff_check
+from hooks.findings import Status
+from hooks.projects import load_projects, ruff_tool
+from tests.fixtures import commit_all, git, make_repo
+from tests.test_fail_closed import (
+    SLEEPER_TEST,
+    guardrail_subprocess,
+    no_traceback,
+    small_project,
+    wait_for,
+)
+from tests.test_parsers import ctx
+
+CACHED = "cached; --no-cache to rerun"
+UNUSED_IMPORT = "import os\n"
+NO_RUFF_CONFIG = '[project]\nname = "plain"\nversion = "0"\n'
+IGNORE_F401 = '[lint]\nignore = ["F401"]\n'
+
+
+def _plain_repo(where: Path) -> Path:
+    """A project with no ruff config of its own: ruff looks in parent folders for one."""
+    return make_repo(where, {"pyproject.toml": NO_RUFF_CONFIG, "mod.py": UNUSED_IMPORT})
+
+
+# -- an interpreter that cannot be started -------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["run", "doctor"])
+def test_interpreter_for_another_platform_is_an_error_not_a_traceback(
+    tmp_path: Path, guardrail: Any, command: str
+) -> None:
+    """A venv copied from another machine: exec fails with ENOEXEC, which is no FileNotFound."""
+    repo = make_repo(
+        tmp_path / "repo", small_project('\n[tool.guardrail]\npython = "foreign/python"\n')
+    )
+    foreign = repo / "foreign" / "python"
+    foreign.parent.mkdir()
+    foreign.write_bytes(b"\x7fELF\x02\x01\x01not a program for this machine")
+    foreign.chmod(0o755)
+    run = guardrail(repo, command)
+    no_traceback(run)
+    assert run.code == 2, run
+    assert str(foreign) in run.out + run.err, run
+
+
+# -- guardrail fix interrupted -------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_fix_interrupted_exits_130_without_a_traceback(tmp_path: Path, project_venv: Path) -> None:
+    marker = tmp_path / "pids"
+    files = small_project()
+    files["tests/test_calc.py"] = SLEEPER_TEST
+    repo = make_repo(tmp_path / "repo", files, venv=project_venv)
+    child = guardrail_subprocess(repo, "fix", env={"MARKER": str(marker)})
+    wait_for(marker)
+    child.send_signal(signal.SIGTERM)
+    out, err = child.communicate(timeout=60)
+    assert "Traceback" not in out + err, out + err
+    assert child.returncode == 130, out + err
+    assert "interrupted" in err and "git diff" in err
+
+
+# -- the push snapshot reads only the pushed commit ----------------------------------------------
+
+
+def test_push_snapshot_never_reads_an_untracked_config_from_the_working_tree(
+    tmp_path: Path, guardrail: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commit has no ruff config; the user's untracked ruff.toml must not apply to it."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    repo = _plain_repo(tmp_path / "repo")
+    (repo / "ruff.toml").write_text(IGNORE_F401)
+    head = git(repo, "rev-parse", "HEAD").stdout.strip()
+    monkeypatch.setattr(
+        "sys.stdin", io.StringIO(f"refs/heads/main {head} refs/heads/main {'0' * 40}\n")
+    )
+    run = guardrail(repo, "pre-push", "origin", "unused-url", "--only", "ruff-check", "--no-cache")
+    assert run.code == 1, run
+    assert "mod.py:1:8: F401" in run.out, run
+    listed = git(repo, "worktree", "list", "--porcelain").stdout
+    assert str(tmp_path / "cache" / "push-guardrail" / "snapshots") in listed, listed
+    assert f"{repo}/.git/" not in listed, listed
+    run = guardrail(repo, "uninstall")
+    assert run.code == 0 and "removed 1 snapshot worktree(s)" in run.out, run
+
+
+# -- the verdict cache keys on configs outside the tree ------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["parent folder", "user config"])
+def test_cache_misses_when_a_config_outside_the_tree_changes(
+    tmp_path: Path, guardrail: Any, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    repo = _plain_repo(tmp_path / "parent" / "repo")
+    config = (
+        tmp_path / "parent" / "ruff.toml"
+        if where == "parent folder"
+        else tmp_path / "config" / "ruff" / "ruff.toml"
+    )
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(IGNORE_F401)
+    first = guardrail(repo, "run", "--only", "ruff-check")
+    assert first.code == 0, first
+    assert CACHED in guardrail(repo, "run", "--only", "ruff-check").out
+    config.unlink()
+    run = guardrail(repo, "run", "--only", "ruff-check")
+    assert CACHED not in run.out, run
+    assert run.code == 1 and "mod.py:1:8: F401" in run.out, run
+
+
+@pytest.mark.slow
+def test_cache_misses_when_an_ignored_conftest_changes(
+    tmp_path: Path, guardrail: Any, project_venv: Path
+) -> None:
+    files = small_project()
+    files[".gitignore"] = ".venv\n__pycache__/\n.mypy_cache/\n.pytest_cache/\ntests/conftest.py\n"
+    repo = make_repo(tmp_path / "repo", files, venv=project_venv)
+    conftest = repo / "tests" / "conftest.py"
+    conftest.write_text("")
+    assert guardrail(repo, "run", "--only", "pytest").code == 0
+    assert CACHED in guardrail(repo, "run", "--only", "pytest").out
+    conftest.write_text(
+        "import pytest\n\n\n@pytest.fixture(autouse=True)\ndef broken() -> None:\n"
+        "    raise RuntimeError('local setup')\n"
+    )
+    assert git(repo, "status", "--porcelain").stdout == ""
+    run = guardrail(repo, "run", "--only", "pytest")
+    assert CACHED not in run.out, run
+    assert run.code == 1, run
+
+
+def test_ignored_tool_caches_still_hit(tmp_path: Path, guardrail: Any) -> None:
+    """Only configs and Python files count: a tool's own cache folder changing is no miss."""
+    repo = _plain_repo(tmp_path / "repo")
+    (repo / "ruff.toml").write_text(IGNORE_F401)
+    commit_all(repo, "config")
+    assert guardrail(repo, "run", "--only", "ruff-check").code == 0
+    (repo / ".ruff_cache" / "junk").parent.mkdir(exist_ok=True)
+    (repo / ".ruff_cache" / "junk").write_text("x")
+    assert CACHED in guardrail(repo, "run", "--only", "ruff-check").out
+
+
+# -- ruff exiting abnormally ---------------------------------------------------------------------
+
+
+def test_ruff_abnormal_exit_beside_non_blocking_findings_is_never_a_pass(
+    tmp_path: Path,
+) -> None:
+    """With ``fix = true`` fixable findings do not block; ruff exiting 2 must still."""
+    repo = _plain_repo(tmp_path / "repo")
+    tool = ruff_tool(load_projects(repo)[0])
+    assert tool is not None
+    res = subprocess.run(
+        [*tool.argv, "check", "--no-fix", "--output-format", "json-lines", "mod.py"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 1 and json.loads(res.stdout.splitlines()[0])["code"] == "F401"
+    context = ctx("ruff-check", ruff_fix=True)
+    assert ruff_check.parse(ToolOutput(1, res.stdout, ""), context).status is Status.PASSED
+    crashed = ToolOutput(2, res.stdout, "error: Ruff crashed")
+    outcome = ruff_check.parse(crashed, context)
+    assert outcome.status is Status.ERROR, outcome
+    assert "ruff exited 2" in outcome.message
