@@ -97,9 +97,34 @@ def worktree_tree(root: Path) -> str | None:
         env["GIT_INDEX_FILE"] = str(temp_index)
         env["GIT_OBJECT_DIRECTORY"] = str(temp_objects)
         env["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = str(objects.resolve())
+        if not _unhide(root, env):
+            return None
         if _git(root, "add", "-A", "--", ":/", env=env) is None:
             return None
         return _git(root, "write-tree", env=env)
+
+
+def _unhide(root: Path, env: Mapping[str, str]) -> bool:
+    """Clear assume-unchanged and skip-worktree in the throwaway index: ``git add`` skips such
+    files, so an edit to one would leave the tree id, and a stale green, unchanged."""
+    listing = _git(root, "ls-files", "-v", "-z", env=env)
+    if listing is None:
+        return False
+    hidden = [e[2:] for e in listing.split("\0") if len(e) > 2 and (e[0].islower() or e[0] == "S")]
+    if not hidden:
+        return True
+    paths = "".join(f"{path}\0" for path in hidden).encode()
+    for flag in ("--no-assume-unchanged", "--no-skip-worktree"):  # one flag a call takes effect
+        res = proc.run(
+            ["git", "update-index", flag, "-z", "--stdin"],
+            cwd=root,
+            env=env,
+            stdin=paths,
+            timeout=120,
+        )
+        if res.missing or res.timed_out or res.returncode != 0:
+            return False
+    return True
 
 
 def _user_configs() -> list[Path]:

@@ -179,3 +179,19 @@ def test_ruff_abnormal_exit_beside_non_blocking_findings_is_never_a_pass(
     outcome = ruff_check.parse(crashed, context)
     assert outcome.status is Status.ERROR, outcome
     assert "ruff exited 2" in outcome.message
+
+
+@pytest.mark.parametrize("flag", ["--assume-unchanged", "--skip-worktree"])
+def test_cache_sees_edits_to_files_git_is_told_to_ignore(
+    tmp_path: Path, guardrail: Any, flag: str
+) -> None:
+    """``git add`` skips assume-unchanged and skip-worktree files; the key must not."""
+    repo = make_repo(tmp_path / "repo", {"pyproject.toml": NO_RUFF_CONFIG, "mod.py": "VALUE = 1\n"})
+    assert guardrail(repo, "run", "--only", "ruff-check").code == 0
+    git(repo, "update-index", flag, "mod.py")
+    (repo / "mod.py").write_text(UNUSED_IMPORT)
+    run = guardrail(repo, "run", "--only", "ruff-check")
+    assert CACHED not in run.out, run
+    assert run.code == 1 and "mod.py:1:8: F401" in run.out, run
+    tags = git(repo, "ls-files", "-v", "mod.py").stdout
+    assert tags[0] in "hS", "the user's index keeps its flag"
