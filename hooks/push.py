@@ -341,7 +341,13 @@ def snapshot(repo: Path, sha: str) -> Iterator[Path]:
     by the next push; its slot lock is released on the way out.
     """
     base = snapshot_base(repo)
-    slot, fd = _lock_slot(base)
+    try:
+        slot, fd = _lock_slot(base)
+    except OSError as exc:
+        raise GuardrailError(
+            f"{base}: cannot make the folder for the push snapshot ({exc.strerror}); "
+            "set XDG_CACHE_HOME to a writable folder"
+        ) from exc
     try:
         path = base / str(slot)
         if not _reuse(path, sha):

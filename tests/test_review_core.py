@@ -195,3 +195,20 @@ def test_cache_sees_edits_to_files_git_is_told_to_ignore(
     assert run.code == 1 and "mod.py:1:8: F401" in run.out, run
     tags = git(repo, "ls-files", "-v", "mod.py").stdout
     assert tags[0] in "hS", "the user's index keeps its flag"
+
+
+def test_unwritable_snapshot_folder_is_a_clear_error(
+    tmp_path: Path, guardrail: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    not_a_folder = tmp_path / "cache"
+    not_a_folder.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(not_a_folder))
+    repo = _plain_repo(tmp_path / "repo")
+    head = git(repo, "rev-parse", "HEAD").stdout.strip()
+    monkeypatch.setattr(
+        "sys.stdin", io.StringIO(f"refs/heads/main {head} refs/heads/main {'0' * 40}\n")
+    )
+    run = guardrail(repo, "pre-push", "origin", "unused-url", "--no-cache")
+    no_traceback(run)
+    assert run.code == 2, run
+    assert "XDG_CACHE_HOME" in run.err and str(not_a_folder) in run.err, run
