@@ -212,3 +212,16 @@ def test_unwritable_snapshot_folder_is_a_clear_error(
     no_traceback(run)
     assert run.code == 2, run
     assert "XDG_CACHE_HOME" in run.err and str(not_a_folder) in run.err, run
+
+
+@pytest.mark.parametrize("flag", ["--fix", "--add-noqa"])
+def test_ruff_args_that_rewrite_files_are_refused(
+    tmp_path: Path, guardrail: Any, flag: str
+) -> None:
+    """``args = ["--fix"]`` (as ruff's own pre-commit hook has it) would fix, then pass."""
+    pyproject = NO_RUFF_CONFIG + f'\n[tool.guardrail.ruff-check]\nargs = ["{flag}"]\n'
+    repo = make_repo(tmp_path / "repo", {"pyproject.toml": pyproject, "mod.py": UNUSED_IMPORT})
+    run = guardrail(repo, "run", "--only", "ruff-check")
+    assert git(repo, "status", "--porcelain").stdout == "", "the check rewrote a file"
+    assert run.code == 2, run
+    assert f"include {flag}" in run.out, run
