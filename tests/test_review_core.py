@@ -225,3 +225,23 @@ def test_ruff_args_that_rewrite_files_are_refused(
     assert git(repo, "status", "--porcelain").stdout == "", "the check rewrote a file"
     assert run.code == 2, run
     assert f"include {flag}" in run.out, run
+
+
+ODD_CI = {
+    ".github/workflows/ci.yml": "jobs:\n  test:\n    steps: 7\n",
+    ".github/workflows/lint.yml": (
+        "jobs:\n  lint:\n    steps:\n      - uses: astral-sh/ruff-action@v3\n        with: 5\n"
+    ),
+    ".gitlab-ci.yml": "test:\n  extends: 5\n  script: ruff check .\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ODD_CI))
+@pytest.mark.parametrize("command", [("doctor",), ("init", "--from-ci", "--dry-run")])
+def test_ci_files_of_an_odd_shape_are_no_traceback(
+    tmp_path: Path, guardrail: Any, name: str, command: tuple[str, ...]
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"pyproject.toml": NO_RUFF_CONFIG, name: ODD_CI[name]})
+    run = guardrail(repo, *command)
+    no_traceback(run)
+    assert run.code in (0, 1), run
