@@ -245,3 +245,19 @@ def test_ci_files_of_an_odd_shape_are_no_traceback(
     run = guardrail(repo, *command)
     no_traceback(run)
     assert run.code in (0, 1), run
+
+
+@pytest.mark.parametrize("how", ["relative", "absolute"])
+def test_projects_outside_the_repository_are_refused(
+    tmp_path: Path, guardrail: Any, how: str
+) -> None:
+    """Checking a sibling folder instead of the repository's code would be a green for nothing."""
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "pyproject.toml").write_text(NO_RUFF_CONFIG)
+    named = "../other" if how == "relative" else str(other)
+    pyproject = NO_RUFF_CONFIG + f'\n[tool.guardrail]\nprojects = ["{named}"]\n'
+    repo = make_repo(tmp_path / "repo", {"pyproject.toml": pyproject, "mod.py": UNUSED_IMPORT})
+    run = guardrail(repo, "run", "--only", "ruff-check")
+    assert run.code == 2, run
+    assert f"names {named!r}, which is not a folder of this repository" in run.err, run
