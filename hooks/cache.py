@@ -77,7 +77,8 @@ def git_common_dir(root: Path) -> Path | None:
 
 
 def worktree_tree(root: Path) -> str | None:
-    """The git tree id of the working tree as it is now, untracked not-ignored files included.
+    """The git tree id of the working tree as it is now, untracked not-ignored files included
+    (and, after a colon each, the same for every checked-out submodule).
 
     Everything is staged into a throwaway copy of the index, and the new blobs and trees go to a
     throwaway object directory (the repository's objects are read as an alternate), so nothing
@@ -101,7 +102,20 @@ def worktree_tree(root: Path) -> str | None:
             return None
         if _git(root, "add", "-A", "--", ":/", env=env) is None:
             return None
-        return _git(root, "write-tree", env=env)
+        tree = _git(root, "write-tree", env=env)
+        staged = _git(root, "ls-files", "--stage", "-z", env=env)
+    if tree is None or staged is None:
+        return None
+    # A submodule is a commit id in the tree; its edited files are checked all the same.
+    subs = []
+    for entry in staged.split("\0"):
+        meta, _, rel = entry.partition("\t")
+        if meta.startswith("160000 ") and (root / rel / ".git").exists():
+            sub = worktree_tree(root / rel)
+            if sub is None:
+                return None
+            subs.append(f"{rel}={sub}")
+    return ":".join([tree, *subs])
 
 
 def _unhide(root: Path, env: Mapping[str, str]) -> bool:

@@ -261,3 +261,17 @@ def test_projects_outside_the_repository_are_refused(
     run = guardrail(repo, "run", "--only", "ruff-check")
     assert run.code == 2, run
     assert f"names {named!r}, which is not a folder of this repository" in run.err, run
+
+
+def test_cache_sees_edits_inside_a_submodule(tmp_path: Path, guardrail: Any) -> None:
+    """The tree holds only the submodule's commit id, but ruff checks its files."""
+    library = make_repo(tmp_path / "library", {"lib.py": "VALUE = 1\n"})
+    repo = make_repo(tmp_path / "repo", {"pyproject.toml": NO_RUFF_CONFIG})
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(library), "lib")
+    commit_all(repo, "submodule")
+    assert guardrail(repo, "run", "--only", "ruff-check").code == 0
+    assert CACHED in guardrail(repo, "run", "--only", "ruff-check").out
+    (repo / "lib" / "lib.py").write_text(UNUSED_IMPORT)
+    run = guardrail(repo, "run", "--only", "ruff-check")
+    assert CACHED not in run.out, run
+    assert run.code == 1 and "lib/lib.py:1:8: F401" in run.out, run
