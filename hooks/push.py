@@ -194,6 +194,11 @@ def targets(repo: Path, push: Push) -> list[Target]:
             ["git", "rev-parse", "--verify", "-q", f"{ref.local_sha}^{{commit}}"], cwd=repo
         )
         if not peeled:
+            if proc.run(["git", "cat-file", "-e", ref.local_sha], cwd=repo).returncode != 0:
+                raise GuardrailError(
+                    f"the push sends {ref.local_sha} ({ref.local_ref}), which is not in the "
+                    f"repository at {repo}: there is nothing to check it against"
+                )
             continue
         sha = peeled.strip()
         paths = changed_paths(repo, push.remote, ref)

@@ -275,3 +275,18 @@ def test_cache_sees_edits_inside_a_submodule(tmp_path: Path, guardrail: Any) -> 
     run = guardrail(repo, "run", "--only", "ruff-check")
     assert CACHED not in run.out, run
     assert run.code == 1 and "lib/lib.py:1:8: F401" in run.out, run
+
+
+def test_a_pushed_commit_missing_from_the_repository_is_an_error(
+    tmp_path: Path, guardrail: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not "nothing to check": a sha the repository lacks cannot have been verified."""
+    repo = _plain_repo(tmp_path / "repo")
+    missing = "1" * 40
+    monkeypatch.setattr(
+        "sys.stdin", io.StringIO(f"refs/heads/main {missing} refs/heads/main {'0' * 40}\n")
+    )
+    run = guardrail(repo, "pre-push", "origin", "unused-url")
+    no_traceback(run)
+    assert run.code == 2, run
+    assert f"the push sends {missing}" in run.err, run
