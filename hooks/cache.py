@@ -1,6 +1,7 @@
 """The verdict cache: a green run remembered by everything that could change its result.
 
-A key is the SHA-256 of a JSON document holding the content checked (a git tree id), the
+A key is the SHA-256 of a JSON document holding the content checked (a git tree id), the tool
+configs it does not hold (above the repository, in the user's config folder, git-ignored), the
 guardrail's version, each project's resolved configuration, interpreter (path, real prefix,
 version, installed distributions) and tool versions, the selected checks, and the few environment
 variables the tools read. Entries are small JSON files under ``<git common dir>/guardrail/verdicts``
@@ -28,10 +29,27 @@ from hooks import proc
 from hooks.findings import CheckResult, Status
 from hooks.projects import Project, Tool, mypy_tool, pytest_tool, ruff_tool
 
-FORMAT = 1
+FORMAT = 2
 KEEP = 256
 ENV_KEYS = ("PYTHONPATH", "MYPYPATH", "PYTEST_ADDOPTS", "PYTEST_PLUGINS")
 _GIT_ENV = ("GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES")
+CONFIG_NAMES = frozenset(
+    {
+        "pyproject.toml",
+        "ruff.toml",
+        ".ruff.toml",
+        "mypy.ini",
+        ".mypy.ini",
+        "setup.cfg",
+        "tox.ini",
+        "pytest.ini",
+        ".pytest.ini",
+        "conftest.py",
+        ".coveragerc",
+        ".env",
+    }
+)
+IGNORED_CODE = (".py", ".pyi")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +77,8 @@ def git_common_dir(root: Path) -> Path | None:
 
 
 def worktree_tree(root: Path) -> str | None:
-    """The git tree id of the working tree as it is now, untracked not-ignored files included.
+    """The git tree id of the working tree as it is now, untracked not-ignored files included
+    (and, after a colon each, the same for every checked-out submodule).
 
     Everything is staged into a throwaway copy of the index, and the new blobs and trees go to a
     throwaway object directory (the repository's objects are read as an alternate), so nothing
@@ -79,9 +98,87 @@ def worktree_tree(root: Path) -> str | None:
         env["GIT_INDEX_FILE"] = str(temp_index)
         env["GIT_OBJECT_DIRECTORY"] = str(temp_objects)
         env["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = str(objects.resolve())
+        if not _unhide(root, env):
+            return None
         if _git(root, "add", "-A", "--", ":/", env=env) is None:
             return None
-        return _git(root, "write-tree", env=env)
+        tree = _git(root, "write-tree", env=env)
+        staged = _git(root, "ls-files", "--stage", "-z", env=env)
+    if tree is None or staged is None:
+        return None
+    # A submodule is a commit id in the tree; its edited files are checked all the same.
+    subs = []
+    for entry in staged.split("\0"):
+        meta, _, rel = entry.partition("\t")
+        if meta.startswith("160000 ") and (root / rel / ".git").exists():
+            sub = worktree_tree(root / rel)
+            if sub is None:
+                return None
+            subs.append(f"{rel}={sub}")
+    return ":".join([tree, *subs])
+
+
+def _unhide(root: Path, env: Mapping[str, str]) -> bool:
+    """Clear assume-unchanged and skip-worktree in the throwaway index: ``git add`` skips such
+    files, so an edit to one would leave the tree id, and a stale green, unchanged."""
+    listing = _git(root, "ls-files", "-v", "-z", env=env)
+    if listing is None:
+        return False
+    hidden = [e[2:] for e in listing.split("\0") if len(e) > 2 and (e[0].islower() or e[0] == "S")]
+    if not hidden:
+        return True
+    paths = "".join(f"{path}\0" for path in hidden).encode()
+    for flag in ("--no-assume-unchanged", "--no-skip-worktree"):  # one flag a call takes effect
+        res = proc.run(
+            ["git", "update-index", flag, "-z", "--stdin"],
+            cwd=root,
+            env=env,
+            stdin=paths,
+            timeout=120,
+        )
+        if res.missing or res.timed_out or res.returncode != 0:
+            return False
+    return True
+
+
+def _user_configs() -> list[Path]:
+    config = os.environ.get("XDG_CONFIG_HOME", "")
+    home = Path.home()
+    if not os.path.isabs(config):
+        config = str(home / ".config")
+    ruff = [Path(config) / "ruff" / n for n in ("ruff.toml", ".ruff.toml", "pyproject.toml")]
+    mypy = [Path(config) / "mypy" / "config", home / ".config/mypy/config", home / ".mypy.ini"]
+    return [*ruff, *mypy]
+
+
+def outside_inputs(root: Path) -> dict[str, str]:
+    """Files the tools may read that the tree id does not hold, path -> content hash.
+
+    Those are the tool configs in the folders above the repository (ruff and pytest search every
+    parent folder) and in the user's config folder, and the git-ignored configs and Python files
+    inside it (an ignored ``conftest.py`` or ``local_settings.py`` the tests import). Files under
+    a wholly ignored folder (``.venv/``, ``build/``) are not looked at.
+    """
+    candidates = {
+        str(folder / name): folder / name
+        for folder in root.resolve().parents
+        for name in CONFIG_NAMES
+    }
+    candidates.update((str(path), path) for path in _user_configs())
+    ignored = _git(
+        root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"
+    )
+    for rel in (ignored or "").split("\0"):
+        wanted = Path(rel).name in CONFIG_NAMES or rel.endswith(IGNORED_CODE)
+        if rel and not rel.endswith("/") and wanted:
+            candidates[f"./{rel}"] = root / rel
+    found: dict[str, str] = {}
+    for name, path in candidates.items():
+        try:
+            found[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            continue
+    return found
 
 
 def _tool_part(tool: Tool | None) -> dict[str, Any] | None:
@@ -124,14 +221,17 @@ def key_parts(
     projects: Sequence[Project],
     selected: Sequence[tuple[str, str, bool]],
     env: Mapping[str, str],
+    outside: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Everything a green verdict depends on, as plain JSON data.
 
-    ``selected`` is ``(project, check, runs)`` for every planned pair.
+    ``selected`` is ``(project, check, runs)`` for every planned pair; ``outside`` is
+    ``outside_inputs``.
     """
     return {
         "format": FORMAT,
         "tree": tree,
+        "outside": dict(sorted((outside or {}).items())),
         "guardrail": version,
         "projects": [_project_part(p) for p in projects],
         "selected": [list(s) for s in selected],
@@ -272,7 +372,12 @@ class Verdicts:
         if store is None or content is None:
             return None
         parts = key_parts(
-            tree=content, version=version, projects=projects, selected=selected, env=os.environ
+            tree=content,
+            version=version,
+            projects=projects,
+            selected=selected,
+            env=os.environ,
+            outside=outside_inputs(root),
         )
         return cls(store, root, tree is not None, digest(parts), parts)
 

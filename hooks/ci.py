@@ -488,7 +488,8 @@ def _github_python_versions(job: Mapping[str, Any]) -> tuple[str, ...]:
         found = _versions(_get(matrix, key))
         if found:
             return found
-    for step in job.get("steps") or []:
+    steps = job.get("steps")
+    for step in steps if isinstance(steps, list) else ():
         uses = _get(step, "uses")
         if isinstance(uses, str) and uses.startswith("actions/setup-python"):
             version = _versions(_get(step, "with", "python-version"))
@@ -505,9 +506,8 @@ def _ruff_action(step: Any, rel: str, job: str, cwd: str) -> CiCommand | None:
     uses = step.get("uses")
     if not isinstance(uses, str) or "/ruff-action" not in uses:
         return None
-    inputs = step.get("with") or {}
-    args = _tokens(str(inputs.get("args") or "check"))
-    src = str(inputs.get("src") or ".")
+    args = _tokens(str(_get(step, "with", "args") or "check"))
+    src = str(_get(step, "with", "src") or ".")
     found = classify(["ruff", *args, *src.split()])
     if found is None:
         return None
@@ -635,7 +635,9 @@ def _owners(data: Mapping[str, Any], name: str, depth: int = 0) -> dict[str, Any
         return {}
     owners: dict[str, Any] = {}
     parents = job.get("extends")
-    for parent in [parents] if isinstance(parents, str) else parents or []:
+    if isinstance(parents, str):
+        parents = [parents]
+    for parent in parents if isinstance(parents, list) else ():
         owners.update(_owners(data, str(parent), depth + 1))
     owners.update({str(key): job for key in job})
     return owners

@@ -347,12 +347,20 @@ def cmd_fix(args: argparse.Namespace) -> int:
     from hooks import fix
     from hooks.gate import RunOptions, repo_root
     from hooks.report import outputs
+    from hooks.runner import Interrupted
 
     if args.jobs is not None and args.jobs < 1:
         raise GuardrailError("--jobs must be at least 1")
     root = repo_root(Path.cwd())
-    with _live_status(args.color) as on_done:
-        outcome = fix.fix_tree(root, RunOptions(jobs=args.jobs), on_done=on_done)
+    try:
+        with _live_status(args.color) as on_done:
+            outcome = fix.fix_tree(root, RunOptions(jobs=args.jobs), on_done=on_done)
+    except Interrupted:
+        sys.stderr.write(
+            "guardrail: interrupted; every check was stopped. The fixers may already have "
+            "rewritten files: review with `git diff`\n"
+        )
+        return EXIT_INTERRUPTED
     sys.stdout.write(fix.render(outcome.steps))
     where = outputs.plan(outputs.ReportOptions(color=args.color), {})
     emit_reports(where, outcome.run.info, outcome.run.results, color=args.color)

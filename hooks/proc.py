@@ -26,7 +26,7 @@ _live_lock = threading.Lock()
 
 @dataclass(frozen=True, slots=True)
 class ProcResult:
-    """What a child did. ``missing`` means the executable was not found."""
+    """What a child did. ``missing`` means the executable could not be started."""
 
     argv: tuple[str, ...]
     returncode: int
@@ -117,7 +117,9 @@ def run(
                 stderr=err,
                 start_new_session=True,
             )
-        except (FileNotFoundError, NotADirectoryError, PermissionError) as exc:
+        except OSError as exc:
+            # Not found, not executable, or not a program for this machine (ENOEXEC: a venv
+            # copied from another platform): the child never started.
             return ProcResult(
                 tuple(argv), 127, "", str(exc), time.monotonic() - start, missing=True
             )

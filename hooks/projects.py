@@ -93,7 +93,8 @@ def discover(repo_root: Path) -> tuple[str, ...]:
     configured = root_projects(repo_root)
     if configured is not None:
         for rel in configured:
-            if not (repo_root / rel).is_dir():
+            escapes = os.path.isabs(rel) or _norm(rel).split("/")[0] == ".."
+            if escapes or not (repo_root / rel).is_dir():
                 raise GuardrailError(
                     f"{repo_root / 'pyproject.toml'}: tool.guardrail.projects names {rel!r}, "
                     "which is not a folder of this repository"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -24,7 +25,7 @@ from hooks.findings import CheckResult
 from hooks.gate import RunOptions, RunOutcome, run_tree
 from hooks.projects import discover
 
-SNAPSHOT_DIR = "guardrail/snapshots"
+LEGACY_SNAPSHOT_DIR = "guardrail/snapshots"
 SLOTS = 4
 KEEP_WARM = (".mypy_cache", ".ruff_cache", ".pytest_cache")
 _REPO_ENV = (
@@ -194,6 +195,11 @@ def targets(repo: Path, push: Push) -> list[Target]:
             ["git", "rev-parse", "--verify", "-q", f"{ref.local_sha}^{{commit}}"], cwd=repo
         )
         if not peeled:
+            if proc.run(["git", "cat-file", "-e", ref.local_sha], cwd=repo).returncode != 0:
+                raise GuardrailError(
+                    f"the push sends {ref.local_sha} ({ref.local_ref}), which is not in the "
+                    f"repository at {repo}: there is nothing to check it against"
+                )
             continue
         sha = peeled.strip()
         paths = changed_paths(repo, push.remote, ref)
@@ -269,6 +275,20 @@ def common_dir(repo: Path) -> Path:
     return path if path.is_absolute() else (repo / path).resolve()
 
 
+def snapshot_base(repo: Path) -> Path:
+    """Where ``repo``'s snapshot worktrees live: a per-user cache folder outside the repository.
+
+    Never under the repository: ruff and pytest look for their config in every parent folder,
+    so from a snapshot inside ``.git`` they would climb into the user's working tree and read an
+    untracked or uncommitted ``ruff.toml``/``pytest.ini`` the pushed commit does not have.
+    """
+    cache = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(cache):
+        cache = os.path.join(os.path.expanduser("~"), ".cache")
+    ident = hashlib.sha256(str(common_dir(repo).resolve()).encode()).hexdigest()[:16]
+    return Path(cache).resolve() / "push-guardrail" / "snapshots" / ident
+
+
 def _snapshot_git(path: Path, *args: str) -> str:
     """git inside the snapshot, with the user's hooks off: checking out fires post-checkout."""
     return _git(path, "-c", "core.hooksPath=/dev/null", *args, env=_clean_env())
@@ -326,8 +346,14 @@ def snapshot(repo: Path, sha: str) -> Iterator[Path]:
     The worktree stays registered after the block, whatever the outcome, to be checked out anew
     by the next push; its slot lock is released on the way out.
     """
-    base = common_dir(repo) / SNAPSHOT_DIR
-    slot, fd = _lock_slot(base)
+    base = snapshot_base(repo)
+    try:
+        slot, fd = _lock_slot(base)
+    except OSError as exc:
+        raise GuardrailError(
+            f"{base}: cannot make the folder for the push snapshot ({exc.strerror}); "
+            "set XDG_CACHE_HOME to a writable folder"
+        ) from exc
     try:
         path = base / str(slot)
         if not _reuse(path, sha):
@@ -343,12 +369,13 @@ def remove_snapshots(repo: Path) -> int:
 
     Slots in use by a running check are left alone.
     """
-    base = common_dir(repo) / SNAPSHOT_DIR
+    bases = (snapshot_base(repo), (common_dir(repo) / LEGACY_SNAPSHOT_DIR).resolve())
     out = _git(repo, "worktree", "list", "--porcelain")
     paths = [Path(line[9:]) for line in out.splitlines() if line.startswith("worktree ")]
     removed = 0
     for path in paths:
-        if path.parent != base:
+        base = path.resolve().parent
+        if base not in bases or not base.is_dir():
             continue
         fd = os.open(base / f"{path.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:

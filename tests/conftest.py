@@ -22,6 +22,15 @@ def motivating_repo(tmp_path: Path, project_venv: Path) -> Path:
     return make_repo(tmp_path / "tunix-rt", motivating_files(), venv=project_venv)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Push snapshots and interpreter probes go to a session folder, not the developer's
+    ``~/.cache`` (a snapshot of every test repository would pile up there)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests see neither the developer's git identity quirks nor an escape hatch."""

@@ -73,7 +73,7 @@ def worktrees_in_order(repo: Path) -> list[str]:
     paths = [b.splitlines()[0].removeprefix("worktree ") for b in blocks]
     assert Path(paths[0]) == repo.resolve(), out
     for extra in paths[1:]:
-        assert "/.git/guardrail/snapshots/" in extra, out
+        assert "/push-guardrail/snapshots/" in extra, out
         assert git(Path(extra), "status", "--porcelain", "-uno").stdout == "", out
     return paths
 

@@ -170,7 +170,7 @@ def test_only_projects_the_push_touches_are_checked_plus_always(
     assert run.code == 0, run
     assert "ruff-check (tools)" in run.out and "ruff-check (backend)" in run.out, run
 
-    snapshot = repo / ".git" / "guardrail" / "snapshots" / "0"
+    snapshot = push.snapshot_base(repo) / "0"
     assert snapshot.is_dir()
     run = guardrail(repo, "uninstall")
     assert run.code == 0 and "removed 1 snapshot worktree(s)" in run.out, run
@@ -246,7 +246,7 @@ def test_concurrent_runs_take_separate_slots_and_a_damaged_snapshot_is_remade(
 ) -> None:
     repo = two_projects
     base, head, line = _commit_on_main(repo, {"backend/b.py": "B = 2\n"})
-    snapshots = repo / ".git" / "guardrail" / "snapshots"
+    snapshots = push.snapshot_base(repo)
     with push.snapshot(repo, base) as held:
         assert held == snapshots / "0"
         run = _pre_push(guardrail, monkeypatch, repo, line, "--only", "ruff-check")

@@ -11,6 +11,8 @@ from hooks.projects import Project, ruff_tool
 
 NAME = "ruff-check"
 TOOL = "ruff"
+# Flags that would make the check rewrite the user's files (and then pass) or never exit.
+FORBIDDEN_ARGS = ("--fix", "--fix-only", "--add-noqa", "--watch", "-w")
 
 
 def plan(project: Project) -> Invocation | Outcome:
@@ -22,6 +24,14 @@ def plan(project: Project) -> Invocation | Outcome:
             "or reinstall push-guardrail, which bundles it",
         )
     settings = project.config.check(NAME)
+    forbidden = [a for a in settings.args if a.split("=", 1)[0] in FORBIDDEN_ARGS]
+    if forbidden:
+        return Outcome(
+            Status.ERROR,
+            message=f"ruff-check args ([tool.guardrail.ruff-check] args or the hook's args) "
+            f"include {forbidden[0]}: ruff would rewrite the project's files (or never exit) "
+            "instead of checking them. Remove it; `guardrail fix` applies ruff's safe fixes.",
+        )
     argv = (*tool.argv, "check", "--no-fix", "--output-format", "json-lines", *settings.args, ".")
     ctx = context_for(project, NAME, ruff_fix=fix_enabled(project.path))
     return Invocation(NAME, argv, project.path, ctx, tool.name, tool.version, tool.source)

@@ -80,7 +80,8 @@ def parse_json(output: ToolOutput, context: ParseContext, *, default_code: str) 
                 message=f"ruff exited {output.exit_code} with output that is not its JSON report",
             )
         findings.append(_finding(item, context, default_code))
-    if output.exit_code not in (0, 1) and not findings:
+    if output.exit_code not in (0, 1) and not any(f.blocking for f in findings):
+        # An abnormal exit is never a pass, even beside findings that alone would not block.
         return Outcome(
             Status.ERROR, message=f"ruff exited {output.exit_code}: {tail(output.stderr, 5)}"
         )
