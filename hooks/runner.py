@@ -10,10 +10,11 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-from hooks import proc
+from hooks import locks, proc
 from hooks.checks import Check, Invocation, ToolOutput, all_checks, tail
 from hooks.config import CHECKS
 from hooks.findings import CheckResult, Outcome, Status
@@ -90,14 +91,17 @@ def _invoke(
         os.unlink(report_path)
         env["GUARDRAIL_PYTEST_REPORT"] = report_path
     try:
-        res = proc.run(
-            inv.argv,
-            cwd=inv.cwd,
-            env=env,
-            timeout=settings.timeout,
-            stdout_tail_only=inv.stdout_tail_only,
-            cancel=cancel,
-        )
+        with locks.held(inv.exclusive, cancel) if inv.exclusive else nullcontext(True) as ok:
+            if not ok:
+                return _result(planned, Outcome(Status.NOT_RUN, message="cancelled"))
+            res = proc.run(
+                inv.argv,
+                cwd=inv.cwd,
+                env=env,
+                timeout=settings.timeout,
+                stdout_tail_only=inv.stdout_tail_only,
+                cancel=cancel,
+            )
         report = None
         if report_path and os.path.exists(report_path):
             report = Path(report_path).read_text(encoding="utf-8", errors="replace")

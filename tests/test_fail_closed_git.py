@@ -76,3 +76,18 @@ def test_two_runs_at_once_both_finish_and_the_cache_stays_sound(
     )
     assert fourth.returncode == 1, fourth.stdout
     assert "tests/test_calc.py:5: test-failed" in fourth.stdout
+
+
+def test_the_mypy_lock_serialises_runs_and_gives_way_to_cancel() -> None:
+    import threading
+
+    from hooks import locks
+
+    cancel = threading.Event()
+    with locks.held("test:serialise") as first:
+        assert first
+        cancel.set()
+        with locks.held("test:serialise", cancel) as second:
+            assert not second  # another holder: waits, and gives up once cancelled
+    with locks.held("test:serialise", cancel) as again:
+        assert again  # free again

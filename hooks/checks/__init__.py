@@ -84,6 +84,7 @@ class Invocation:
     env: Mapping[str, str] = field(default_factory=dict)
     report_file: bool = False
     stdout_tail_only: bool = False
+    exclusive: str | None = None
 
 
 class Check(Protocol):

@@ -152,7 +152,17 @@ def plan(project: Project) -> Invocation | Outcome:
     )
     env = {"PYTHONDONTWRITEBYTECODE": "1"}
     ctx = context_for(project, NAME)
-    return Invocation(NAME, argv, project.path, ctx, tool.name, tool.version, tool.source, env)
+    return Invocation(
+        NAME,
+        argv,
+        project.path,
+        ctx,
+        tool.name,
+        tool.version,
+        tool.source,
+        env,
+        exclusive=f"mypy:{project.path.resolve()}",
+    )
 
 
 def _int(value: object) -> int | None:
