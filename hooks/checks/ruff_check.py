@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from hooks.checks import Invocation, ParseContext, ToolOutput, context_for
-from hooks.checks.ruff_common import fix_enabled, parse_json
+from hooks.checks.ruff_common import RUFF_MISSING, fix_enabled, parse_json
 from hooks.findings import Outcome, Status, count_line
 from hooks.projects import Project, ruff_tool
 
@@ -18,11 +18,7 @@ FORBIDDEN_ARGS = ("--fix", "--fix-only", "--add-noqa", "--watch", "-w")
 def plan(project: Project) -> Invocation | Outcome:
     tool = ruff_tool(project)
     if tool is None:
-        return Outcome(
-            Status.ERROR,
-            message="ruff is not installed: add it to the project env (pip install ruff) "
-            "or reinstall push-guardrail, which bundles it",
-        )
+        return RUFF_MISSING
     settings = project.config.check(NAME)
     forbidden = [a for a in settings.args if a.split("=", 1)[0] in FORBIDDEN_ARGS]
     if forbidden:

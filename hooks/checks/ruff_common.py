@@ -11,6 +11,12 @@ from typing import Any
 from hooks.checks import ParseContext, ToolOutput, iter_lines, tail
 from hooks.findings import Finding, Outcome, Status
 
+RUFF_MISSING = Outcome(
+    Status.ERROR,
+    message="ruff is not installed: add it to the project env (pip install ruff) "
+    "or reinstall push-guardrail, which bundles it",
+)
+
 
 def fix_enabled(project_dir: Path) -> bool:
     """Whether the project's ruff config sets ``fix = true`` (so CI's ``ruff check .`` fixes)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from hooks.checks import Invocation, ParseContext, ToolOutput, context_for
-from hooks.checks.ruff_common import parse_json
+from hooks.checks.ruff_common import RUFF_MISSING, parse_json
 from hooks.findings import Outcome, Status, plural
 from hooks.projects import Project, ruff_tool
 
@@ -16,11 +16,7 @@ TOOL = "ruff"
 def plan(project: Project) -> Invocation | Outcome:
     tool = ruff_tool(project)
     if tool is None:
-        return Outcome(
-            Status.ERROR,
-            message="ruff is not installed: add it to the project env (pip install ruff) "
-            "or reinstall push-guardrail, which bundles it",
-        )
+        return RUFF_MISSING
     settings = project.config.check(NAME)
     argv = (*tool.argv, "format", "--check", "--output-format", "json-lines", *settings.args, ".")
     ctx = context_for(project, NAME)
