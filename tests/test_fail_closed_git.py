@@ -91,3 +91,13 @@ def test_the_mypy_lock_serialises_runs_and_gives_way_to_cancel() -> None:
             assert not second  # another holder: waits, and gives up once cancelled
     with locks.held("test:serialise", cancel) as again:
         assert again  # free again
+
+
+def test_pytest_that_runs_no_test_is_not_a_pass(
+    tmp_path: Path, project_venv: Path, guardrail: Any
+) -> None:
+    files = small_project('\n[tool.guardrail.pytest]\nargs = ["--collect-only"]\n')
+    repo = make_repo(tmp_path / "repo", files, venv=project_venv)
+    run = guardrail(repo, "run", "--only", "pytest", "--no-cache")
+    assert run.code == 1, run
+    assert "pytest exited 0 but ran no test" in run.out

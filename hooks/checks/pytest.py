@@ -148,6 +148,14 @@ def parse(output: ToolOutput, context: ParseContext) -> Outcome:
             message="CI fails on pytest's exit 5 too; set [tool.guardrail.pytest] "
             "allow_no_tests = true if the project has no tests yet",
         )
+    if code == 0 and not counts and not context.allow_no_tests:
+        return Outcome(
+            Status.FAILED,
+            (Finding(NAME, None, None, None, "no-tests", "pytest exited 0 but ran no test"),),
+            counts="no test ran",
+            message="e.g. --collect-only or --setup-plan in the arguments; CI would verify "
+            "nothing either. allow_no_tests = true accepts it",
+        )
     if code == 0 and not any(f.code != "coverage" for f in result):
         return Outcome(Status.PASSED, counts=counts or "no tests failed")
     if code in (1, 2) and result:
