@@ -21,8 +21,14 @@ SKIP_DIRS = frozenset(
 )
 
 _PROBE = r"""
-import json, sys, sysconfig
+import json, os, site, sys, sysconfig
 from importlib import metadata
+# Run isolated (-I) so the current folder cannot shadow anything, but see the user site-packages
+# that `python -m pytest` (not isolated) will see: outside a venv, unless PYTHONNOUSERSITE.
+if sys.prefix == sys.base_prefix and not os.environ.get("PYTHONNOUSERSITE"):
+    user = site.getusersitepackages()
+    if os.path.isdir(user) and user not in sys.path:
+        sys.path.append(user)
 dists = {}
 for d in metadata.distributions():
     name = d.metadata["Name"]

@@ -75,3 +75,26 @@ def test_probe_reports_its_import_path() -> None:
     info = probe(sys.executable)
     assert info is not None
     assert isinstance(info["paths"], list) and info["paths"]
+
+
+def test_probe_sees_the_user_site_packages_outside_a_venv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`pip install --user pytest` is visible to `python3 -m pytest`, so the probe must see it."""
+    import sys
+
+    from hooks.projects import probe
+
+    base_python = Path(sys.base_prefix) / "bin" / "python3"
+    if not base_python.exists():
+        pytest.skip(f"no interpreter outside a venv at {base_python}")
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    dist = tmp_path / ".local" / "lib" / version / "site-packages" / "userdist-1.2.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: userdist\nVersion: 1.2\n")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("PYTHONNOUSERSITE", raising=False)
+    info = probe(str(base_python))
+    assert info is not None
+    dists = info["dists"]
+    assert isinstance(dists, dict) and dists.get("userdist") == "1.2"
