@@ -3,7 +3,7 @@
 Generates a repository of ~200 files (one project: a package of small typed modules and their
 tests), warms both paths, then alternates, for each rep:
 
-- in place:  ``guardrail run`` in the working tree;
+- in place:  ``guardrail run --no-cache`` in the working tree;
 - snapshot:  ``guardrail pre-push origin URL`` with git's pre-push line on stdin, as the hook
   ``guardrail install`` writes runs it, pushing commit A or B in turn, so each rep checks a
   different commit out in the reused snapshot worktree;
@@ -102,23 +102,23 @@ def main() -> int:
         def line(sha: str) -> str:
             return f"refs/heads/main {sha} refs/heads/main {remote_sha}\n"
 
-        pre_push = [GUARDRAIL, "pre-push", "origin", str(base / "remote.git")]
+        pre_push = [GUARDRAIL, "pre-push", "origin", str(base / "remote.git"), "--no-cache"]
         for sha in (sha_a, sha_b):
             timed(pre_push, repo, line(sha))
-            timed([GUARDRAIL, "run"], repo)
+            timed([GUARDRAIL, "run", "--no-cache"], repo)
         inplace: list[float] = []
         snap: list[float] = []
         prep: list[float] = []
         for rep in range(args.reps):
             sha = sha_a if rep % 2 else sha_b
-            inplace.append(timed([GUARDRAIL, "run"], repo))
+            inplace.append(timed([GUARDRAIL, "run", "--no-cache"], repo))
             snap.append(timed(pre_push, repo, line(sha)))
             prep.append(prepare_time(repo, sha_b if rep % 2 else sha_a))
 
     med_in, med_snap, med_prep = (statistics.median(v) for v in (inplace, snap, prep))
     rows = [
-        ("in place (`guardrail run`)", inplace, med_in),
-        ("snapshot (`guardrail pre-push`)", snap, med_snap),
+        ("in place (`guardrail run --no-cache`)", inplace, med_in),
+        ("snapshot (`guardrail pre-push --no-cache`)", snap, med_snap),
         ("snapshot preparation alone", prep, med_prep),
     ]
     table = ["| path | median | min | max |", "|---|---|---|---|"]
