@@ -377,9 +377,7 @@ def _installs(argv: Sequence[str]) -> list[str]:
     return []
 
 
-def scan_script(
-    lines: Iterable[ScriptLine], cwd: str, collector: _Collector, *, persist: bool = True
-) -> str:
+def scan_script(lines: Iterable[ScriptLine], cwd: str, collector: _Collector) -> str:
     """Record every check command of a script run in ``cwd``; return the cwd it ends in."""
     for sline in lines:
         for argv in simple_commands(sline.text):

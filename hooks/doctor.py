@@ -37,12 +37,6 @@ from hooks.toolconfig import config_file, coverage_threshold, mypy_config_target
 
 PY_SUFFIXES = (".py", ".pyi")
 HOOK_STEP = "use the hook id guardrail (the whole chain) at pre-push"
-TOOL_WORDS = {
-    "ruff-check": "ruff check",
-    "ruff-format": "ruff format --check",
-    "mypy": "mypy",
-    "pytest": "pytest",
-}
 
 
 @dataclass(frozen=True, slots=True)
