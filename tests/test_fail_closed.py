@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,15 +33,15 @@ PASSING_TEST = "from pkg.calc import add\n\n\ndef test_add() -> None:\n    asser
 STRICT = '[tool.mypy]\nstrict = true\n\n[tool.ruff.lint]\nselect = ["E", "F", "I"]\n'
 
 
-def small_project(extra_pyproject: str = "", **files: str) -> dict[str, str]:
-    base = {
+def small_project(extra_pyproject: str = "", files: Mapping[str, str] = {}) -> dict[str, str]:
+    """A strict, green project (a package and its test); ``files`` adds or replaces paths."""
+    return {
         "pyproject.toml": STRICT + extra_pyproject,
         "pkg/__init__.py": "",
         "pkg/calc.py": TYPED,
         "tests/test_calc.py": PASSING_TEST,
+        **files,
     }
-    base.update({k.replace("__", "/"): v for k, v in files.items()})
-    return base
 
 
 def no_traceback(run: Any) -> None:
@@ -106,12 +107,11 @@ def test_mypy_internal_error_is_an_error_with_its_output(
         "def plugin(version):\n    return Crash\n"
     )
     files = small_project(
-        "",
-        crash_plugin__py=plugin,
-        pkg__use__py="from pkg.calc import add\n\nx = add(1, 2)\n",
+        files={
+            "crash_plugin.py": plugin,
+            "pkg/use.py": "from pkg.calc import add\n\nx = add(1, 2)\n",
+        }
     )
-    files["crash_plugin.py"] = files.pop("crash_plugin/py")
-    files["pkg/use.py"] = files.pop("pkg/use/py")
     files["pyproject.toml"] = files["pyproject.toml"].replace(
         "strict = true", 'strict = true\nplugins = ["crash_plugin.py"]'
     )
@@ -126,9 +126,8 @@ def test_pytest_internalerror_is_an_error(
     tmp_path: Path, project_venv: Path, guardrail: Any
 ) -> None:
     conftest = "def pytest_collection_modifyitems(items):\n    raise RuntimeError('hook boom')\n"
-    repo = make_repo(tmp_path / "repo", small_project(tests__conftest__py=""), venv=project_venv)
-    (repo / "tests" / "conftest" / "py").unlink()
-    (repo / "tests" / "conftest.py").write_text(conftest)
+    files = small_project(files={"tests/conftest.py": conftest})
+    repo = make_repo(tmp_path / "repo", files, venv=project_venv)
     run = guardrail(repo, "run", "--only", "pytest")
     assert run.code == 2, run
     assert "INTERNALERROR" in run.out and "hook boom" in run.out

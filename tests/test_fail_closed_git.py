@@ -20,9 +20,7 @@ USES_OLD = "from pkg.old import VALUE\n\n\ndef test_old() -> None:\n    assert V
 def test_a_file_deleted_in_the_pushed_commit_is_missing_from_the_check(
     tmp_path: Path, project_venv: Path, guardrail: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    files = small_project(pkg__old__py="VALUE: int = 1\n", tests__test_old__py=USES_OLD)
-    files["pkg/old.py"] = files.pop("pkg/old/py")
-    files["tests/test_old.py"] = files.pop("tests/test_old/py")
+    files = small_project(files={"pkg/old.py": "VALUE: int = 1\n", "tests/test_old.py": USES_OLD})
     repo = make_repo(tmp_path / "repo", files, venv=project_venv)
     before = git(repo, "rev-parse", "HEAD").stdout.strip()
     git(repo, "rm", "-q", "--cached", "pkg/old.py")  # deleted in the commit, kept on disk
