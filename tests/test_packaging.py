@@ -92,6 +92,7 @@ def test_the_sdist_is_the_repositorys_tracked_files(dist: Dist) -> None:
         "tests/conftest.py",
         "examples/org-hook-repo/.pre-commit-hooks.yaml",
         "examples/org-hook-repo/pyproject.toml",
+        "docs/organisation.md",
         PLUGIN,
     ):
         assert must in members, must
