@@ -26,7 +26,7 @@ from tests.fixtures import (
     make_repo,
     motivating_files,
 )
-from tests.precommit_fixtures import HookRepo
+from tests.precommit_fixtures import HookRepo, pre_commit_env
 
 pytestmark = pytest.mark.slow
 
@@ -64,21 +64,8 @@ def test_the_organisation_route_word_for_word(
     git(project, "remote", "add", "origin", str(remote))
     git(project, "config", "branch.main.remote", "origin")
     git(project, "config", "branch.main.merge", "refs/heads/main")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("PRE_COMMIT", "GUARDRAIL", "GIT_", "VIRTUAL_ENV"))
-    }
-    env.update(
-        HOME=str(home),
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-        PRE_COMMIT_HOME=str(tmp_path_factory.mktemp("pre-commit-home")),
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_AUTHOR_NAME="Guardrail Tests",
-        GIT_AUTHOR_EMAIL="tests@example.invalid",
-        GIT_COMMITTER_NAME="Guardrail Tests",
-        GIT_COMMITTER_EMAIL="tests@example.invalid",
-    )
+    env = pre_commit_env(tmp_path_factory.mktemp("pre-commit-home"))
+    env.update(HOME=str(home), PATH=f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}")
 
     steps = blocks("sh")
     assert len(steps) == 3, steps
