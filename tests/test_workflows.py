@@ -8,6 +8,7 @@ action.yml's own scripts are not linted by actionlint: shellcheck reads them dir
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -150,3 +151,32 @@ def test_the_checks_job_runs_the_four_checks_as_steps() -> None:
         "mypy hooks",
         "python -m pytest",
     ]
+
+
+DOCS = ROOT / "docs" / "github-action.md"
+REMOTE_USE = "push-guardrail/push-guardrail@<commit>"
+
+
+def test_the_docs_example_passes_actionlint(tmp_path: Path) -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    (example,) = re.findall(r"^```yaml\n(.*?)^```$", text, flags=re.MULTILINE | re.DOTALL)
+    assert example.count(REMOTE_USE) == 1, example
+    res = actionlint(tmp_path, {"example.yml": example.replace(REMOTE_USE, "./")})
+    assert res.returncode == 0 and not res.stdout + res.stderr, res.stdout + res.stderr
+
+
+def test_the_docs_tables_are_the_actions_inputs_and_outputs() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    action = load_action()
+
+    def table(heading: str) -> list[list[str]]:
+        section = text[text.index(f"## {heading}\n") :].split("\n## ")[0]
+        rows = re.findall(r"^\| `([a-z-]+)` \| (.*) \|$", section, flags=re.MULTILINE)
+        return [[name, *cells.split(" | ")] for name, cells in rows]
+
+    inputs = {name: default for name, default, _ in table("Inputs")}
+    assert inputs == {
+        name: f"`{spec['default']}`" if spec["default"] else '`""`'
+        for name, spec in action["inputs"].items()
+    }
+    assert [name for name, _ in table("Outputs")] == list(action["outputs"])
