@@ -295,18 +295,10 @@ def overhead(reps: int, work: Path) -> dict[str, float]:
     The ruff findings are real: ruff's own output on a project with 50,000 unused imports, in
     whatever format the ruff check asks for. The mypy ones are mypy's ``-O json`` lines.
     """
-    from hooks.checks import (
-        Invocation,
-        ParseContext,
-        PathMap,
-        ToolOutput,
-        _relative,
-        mypy,
-        ruff_check,
-    )
-    from hooks.findings import CheckResult
+    from hooks.checks import mypy, ruff_check
+    from hooks.checks.base import Invocation, ParseContext, PathMap, ToolOutput, _relative
+    from hooks.findings import CheckResult, RunInfo
     from hooks.projects import load_projects
-    from hooks.report import RunInfo
     from hooks.report.terminal import render
     from tests.test_overhead import noisy_files
 

@@ -26,7 +26,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from hooks import __version__, push  # noqa: E402
+from hooks import __version__  # noqa: E402
+from hooks.push.snapshot import snapshot  # noqa: E402
 from tests.fixtures import commit_all, git, make_project_venv, make_repo, write_files  # noqa: E402
 
 GUARDRAIL = str(Path(sys.executable).parent / "guardrail")
@@ -74,7 +75,7 @@ def timed(cmd: list[str], cwd: Path, stdin: str | None = None) -> float:
 
 def prepare_time(repo: Path, sha: str) -> float:
     start = time.perf_counter()
-    with push.snapshot(repo, sha):
+    with snapshot(repo, sha):
         elapsed = time.perf_counter() - start
     return elapsed
 

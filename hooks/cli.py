@@ -21,9 +21,8 @@ from hooks.config import CHECKS
 from hooks.errors import GuardrailError
 
 if TYPE_CHECKING:
-    from hooks.findings import CheckResult
-    from hooks.push import TargetOutcome
-    from hooks.report import RunInfo
+    from hooks.findings import CheckResult, RunInfo
+    from hooks.push.check import TargetOutcome
     from hooks.report.outputs import Plan
 
 EXIT_OK = 0
@@ -189,10 +188,12 @@ def _emit(emitted: tuple[int, str, str]) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """``guardrail run``; also ``guardrail pre-push``. At push time (pre-commit's pre-push stage,
     or git's pre-push hook) the pushed commits are checked instead of the working tree."""
-    from hooks import layers, push, pushcmd
-    from hooks.gate import RunOptions, outside_git_note, repo_root, run_tree
+    from hooks import layers
+    from hooks.engine.gate import RunOptions, outside_git_note, repo_root, run_tree
+    from hooks.engine.run import Interrupted
+    from hooks.push import precommit
+    from hooks.push.check import check_push
     from hooks.report import outputs
-    from hooks.runner import Interrupted
 
     if args.jobs is not None and args.jobs < 1:
         raise GuardrailError("--jobs must be at least 1")
@@ -216,14 +217,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         sys.stderr.write(env_skip.notes[0] + "\n")
         return EXIT_OK
     pre_push = (args.remote, args.url) if args.command == "pre-push" else None
-    pushed = pushcmd.pushed(root, pre_push=pre_push)
+    pushed = precommit.pushed(root, pre_push=pre_push)
     if pushed is None:
         layers.enforce(root, hook)
     try:
         target = f"checked the working tree of {root}"
         with _live_status(report.color) as on_done:
             if pushed is not None:
-                outcomes = push.check_push(
+                outcomes = check_push(
                     root,
                     pushed,
                     options,
@@ -234,7 +235,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             else:
                 outcome = run_tree(root, options, target=target, notes=notes, on_done=on_done)
     except Interrupted as exc:
-        from hooks.report import RunInfo
+        from hooks.findings import RunInfo
 
         info = RunInfo(version=__version__, target="interrupted")
         emit_reports(where, info, exc.results, color=report.color)
@@ -251,20 +252,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _emit_push(outcomes: Sequence[TargetOutcome], where: Plan, *, color: str, verbose: bool) -> int:
     """One pushed commit: its reports as ``guardrail run`` writes them. Several: the terminal
     summary of each and a verdict naming the failing ones (file reports cover one commit)."""
-    from hooks import push
-    from hooks.report import push as push_report
+    from hooks.push import summary
+    from hooks.push.check import exit_code
 
     if len(outcomes) == 1 and outcomes[0].outcome.results:
         o = outcomes[0].outcome
         written = emit_reports(where, o.info, o.results, color=color, verbose=verbose)
         return o.exit_code if written else EXIT_ERROR
-    sys.stdout.write(push_report.render(outcomes, verbose=verbose))
+    sys.stdout.write(summary.render(outcomes, verbose=verbose))
     if where.files and len(outcomes) > 1:
         sys.stderr.write(
             f"guardrail: the push sends {len(outcomes)} commits; --output/--report files were "
             "not written (they hold one commit's results: push the branches one at a time)\n"
         )
-    return push.exit_code(outcomes)
+    return exit_code(outcomes)
 
 
 @contextlib.contextmanager
@@ -344,10 +345,10 @@ def _add_fix_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_fix(args: argparse.Namespace) -> int:
-    from hooks import fix
-    from hooks.gate import RunOptions, repo_root
+    from hooks.engine import fix
+    from hooks.engine.gate import RunOptions, repo_root
+    from hooks.engine.run import Interrupted
     from hooks.report import outputs
-    from hooks.runner import Interrupted
 
     if args.jobs is not None and args.jobs < 1:
         raise GuardrailError("--jobs must be at least 1")
@@ -377,8 +378,8 @@ def _add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from hooks.doctor import DoctorOptions, doctor
-    from hooks.gate import repo_root
+    from hooks.doctor.compare import DoctorOptions, doctor
+    from hooks.engine.gate import repo_root
 
     text, code = doctor(repo_root(Path.cwd()), DoctorOptions(output_format=args.format))
     sys.stdout.write(text)
@@ -398,8 +399,8 @@ def _add_init_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from hooks.gate import repo_root
-    from hooks.init import InitOptions, init_from_ci
+    from hooks.doctor.init import InitOptions, init_from_ci
+    from hooks.engine.gate import repo_root
 
     text, code = init_from_ci(repo_root(Path.cwd()), InitOptions(dry_run=args.dry_run))
     sys.stdout.write(text)
@@ -407,26 +408,26 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def _add_pre_push_arguments(parser: argparse.ArgumentParser) -> None:
-    from hooks import pushcmd
+    from hooks.push import precommit
 
-    pushcmd.add_arguments(parser)
+    precommit.add_arguments(parser)
     _add_run_arguments(parser)
 
 
 def _add_install_arguments(parser: argparse.ArgumentParser) -> None:
-    from hooks import install
+    from hooks.push import install
 
     install.add_install_arguments(parser)
 
 
 def cmd_install(args: argparse.Namespace) -> int:
-    from hooks import install
+    from hooks.push import install
 
     return _emit(install.handle_install(args))
 
 
 def cmd_uninstall(args: argparse.Namespace) -> int:
-    from hooks import install
+    from hooks.push import install
 
     return _emit(install.handle_uninstall(args))
 

@@ -87,6 +87,29 @@ class CheckResult:
         return tuple(f for f in self.findings if f.blocking)
 
 
+@dataclass(frozen=True, slots=True)
+class ProjectInfo:
+    """What ran for one project: interpreter and tool versions, with where each came from."""
+
+    rel: str
+    python: str
+    python_version: str
+    python_source: str
+    tools: tuple[tuple[str, str, str], ...] = ()
+    warning: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """Facts about the run as a whole that every report shows."""
+
+    version: str
+    target: str
+    notes: tuple[str, ...] = ()
+    projects: tuple[ProjectInfo, ...] = field(default=())
+    cached: str | None = None
+
+
 def exit_code_for(results: list[CheckResult] | tuple[CheckResult, ...]) -> int:
     """0 all passed, 2 when any check could not run, else 1 when any check failed."""
     if any(r.status is Status.ERROR for r in results):

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from hooks.findings import CheckResult, Finding, Status
-from hooks.report import ProjectInfo, RunInfo
+from hooks.findings import CheckResult, Finding, ProjectInfo, RunInfo, Status
 
 EXPORT = "backend/tunix_rt_backend/services/datasets_export.py"
 TYPE_ARG_URL = "https://mypy.readthedocs.io/en/stable/_refs.html#code-type-arg"

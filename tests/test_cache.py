@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from hooks.cache import Store, Verdicts, all_green, worktree_tree
+from hooks.engine.cache import Store, Verdicts, all_green, worktree_tree
+from hooks.engine.gate import RunOptions, run_tree
 from hooks.findings import CheckResult, Status
-from hooks.gate import RunOptions, run_tree
 from tests.fixtures import git, make_project_venv, make_repo
 
 CACHED = "cached; --no-cache to rerun"
@@ -382,7 +382,7 @@ def test_concurrent_writers_never_leave_half_a_verdict(tmp_path: Path) -> None:
 
 
 def test_old_verdicts_are_pruned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("hooks.cache.KEEP", 3)
+    monkeypatch.setattr("hooks.engine.cache.KEEP", 3)
     store = Store(tmp_path)
     for i in range(6):
         store.record(f"k{i}", {}, [_green("mypy")])

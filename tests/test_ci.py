@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hooks.ci import (
+from hooks.ci.workflows import (
     CiCommand,
     CiDelegation,
     CiInstall,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hooks.ci_args import SPECS, Option, rebased_tokens, split, verdict_args
+from hooks.ci.args import SPECS, Option, rebased_tokens, split, verdict_args
 from hooks.pins import Pin, poetry_spec, project_pins, requirement_pin, satisfies
 from tests.fixtures import write_files
 

@@ -411,7 +411,7 @@ def test_matrix_python_other_than_the_project_interpreter_is_noted(
 
 def test_doctor_and_init_modules_stay_out_of_guardrail_run() -> None:
     code = (
-        "import sys, hooks.cli, hooks.gate, hooks.runner, hooks.report.terminal; "
+        "import sys, hooks.cli, hooks.engine.gate, hooks.engine.run, hooks.report.terminal; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'ruamel', 'tomlkit', 'packaging'}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

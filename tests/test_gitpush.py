@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from hooks import gitpush, push
-from hooks.pushcmd import with_running_push
+from hooks.push import gitpush
+from hooks.push.precommit import with_running_push
+from hooks.push.refs import Push, PushedRef, targets
 from tests.fixtures import commit_all, git, make_repo, write_files
 
 Z = "0" * 40
@@ -82,35 +83,35 @@ def test_resolve_names_src_dst_tags_and_what_it_cannot(repo: Path) -> None:
 
 
 def test_the_running_push_adds_the_refs_pre_commit_left_out(repo: Path) -> None:
-    first = push.PushedRef(
+    first = PushedRef(
         "refs/heads/main", sha(repo, "main"), "refs/heads/main", sha(repo, "origin/main")
     )
-    found = push.Push("origin", (first,))
+    found = Push("origin", (first,))
     argv = ["git", "push", "origin", "main", "feature"]
     merged = with_running_push(repo, found, argv)
     assert merged.refs == (
         first,
-        push.PushedRef("refs/heads/feature", sha(repo, "feature"), "refs/heads/feature", Z),
+        PushedRef("refs/heads/feature", sha(repo, "feature"), "refs/heads/feature", Z),
     )
     assert merged.notes == ()
-    assert [t.sha for t in push.targets(repo, merged)] == [sha(repo, "main"), sha(repo, "feature")]
+    assert [t.sha for t in targets(repo, merged)] == [sha(repo, "main"), sha(repo, "feature")]
 
 
 def test_refs_it_cannot_tell_are_named_in_a_note(repo: Path) -> None:
-    found = push.Push("origin", ())
+    found = Push("origin", ())
     merged = with_running_push(repo, found, ["git", "push", "origin", "refs/heads/*:refs/heads/*"])
     assert "refs/heads/* could not be resolved" in merged.notes[0]
     assert "NOT checked" in merged.notes[0]
 
 
 def test_no_refspec_is_one_branch_unless_push_default_is_matching(repo: Path) -> None:
-    found = push.Push("origin", ())
+    found = Push("origin", ())
     assert with_running_push(repo, found, ["git", "push"]) == found
     git(repo, "config", "push.default", "matching")
     assert "may push several branches" in with_running_push(repo, found, ["git", "push"]).notes[0]
 
 
 def test_outside_a_git_push_nothing_changes(repo: Path) -> None:
-    found = push.Push("origin", ())
+    found = Push("origin", ())
     assert gitpush.running_push_argv() is None  # pytest is not run by git push
     assert with_running_push(repo, found) == found

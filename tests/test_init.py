@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
+from hooks.doctor.init import apply_changes, edit_precommit, new_precommit_config
+from hooks.doctor.plumbing import guardrail_hooks, precommit_check, push_checks
 from hooks.errors import GuardrailError
-from hooks.init import apply_changes, edit_precommit, new_precommit_config
-from hooks.plumbing import guardrail_hooks, precommit_check, push_checks
 from hooks.toolconfig import config_file, coverage_threshold, mypy_config_targets
 from tests.fixtures import write_files
 

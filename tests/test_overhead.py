@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from hooks.findings import Status
+from hooks.engine.plan import Planned
+from hooks.engine.run import execute_one
+from hooks.findings import RunInfo, Status
 from hooks.projects import load_projects
-from hooks.report import RunInfo
 from hooks.report.terminal import render
-from hooks.runner import Planned, execute_one
 from tests.fixtures import make_repo
 
 HEAVY = (
@@ -26,9 +26,9 @@ HEAVY = (
     "importlib.metadata",
     "hooks.proc",
     "hooks.projects",
-    "hooks.runner",
-    "hooks.gate",
-    "hooks.cache",
+    "hooks.engine.run",
+    "hooks.engine.gate",
+    "hooks.engine.cache",
     "hooks.checks",
     "hooks.report.terminal",
 )

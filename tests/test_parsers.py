@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from hooks.checks import ParseContext, PathMap, ToolOutput, mypy, ruff_check, ruff_format
+from hooks.checks import mypy, ruff_check, ruff_format
 from hooks.checks import pytest as pytest_check
+from hooks.checks.base import ParseContext, PathMap, ToolOutput
 from hooks.findings import Status
 
 DATA = Path(__file__).parent / "data" / "outputs"

@@ -12,8 +12,9 @@ import os
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hooks.checks import ParseContext, PathMap, ToolOutput, mypy, ruff_check, ruff_format
+from hooks.checks import mypy, ruff_check, ruff_format
 from hooks.checks import pytest as pytest_check
+from hooks.checks.base import ParseContext, PathMap, ToolOutput
 from hooks.findings import Status
 
 settings.register_profile(

@@ -273,7 +273,7 @@ def test_several_refs_one_broken_is_refused(
     """5. ``git push origin main feature`` with one branch broken: refused, naming it.
 
     Through pre-commit, which hands hooks only the first ref, the second branch is recovered
-    from the running ``git push`` command line (hooks/gitpush.py)."""
+    from the running ``git push`` command line (hooks/push/gitpush.py)."""
     p = pushing_factory(motivating_files(fixed=True))  # type: ignore[operator]
     old_main = p.remote_sha("main")
     shas = _two_branches(p, broken=broken)

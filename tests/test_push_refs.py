@@ -11,8 +11,18 @@ from typing import Any
 
 import pytest
 
-from hooks import install, push
 from hooks.errors import GuardrailError
+from hooks.push import install
+from hooks.push.refs import (
+    Push,
+    PushedRef,
+    describe,
+    from_pre_commit,
+    parse_pre_push,
+    targets,
+    touches,
+)
+from hooks.push.snapshot import snapshot, snapshot_base
 from tests.fixtures import commit_all, git, make_repo, motivating_files, write_files
 
 Z = "0" * 40
@@ -23,7 +33,7 @@ def test_parse_pre_push_lines() -> None:
         f"refs/heads/main {'a' * 40} refs/heads/main {'b' * 40}\n"
         f"(delete) {Z} refs/heads/old {'c' * 40}\n\n"
     )
-    main, old = push.parse_pre_push(text)
+    main, old = parse_pre_push(text)
     assert (main.local_ref, main.remote_sha, main.deletion, main.new_branch) == (
         "refs/heads/main",
         "b" * 40,
@@ -32,16 +42,16 @@ def test_parse_pre_push_lines() -> None:
     )
     assert old.deletion and old.remote_ref == "refs/heads/old"
     with pytest.raises(GuardrailError, match="line 1"):
-        push.parse_pre_push("main abc\n")
+        parse_pre_push("main abc\n")
 
 
 def test_touches_follows_folder_boundaries() -> None:
     changed = frozenset({"backend/app.py", "docs/x.md"})
-    assert push.touches("backend", changed)
-    assert not push.touches("back", changed)
-    assert not push.touches("frontend", changed)
-    assert push.touches(".", changed)
-    assert not push.touches(".", frozenset())
+    assert touches("backend", changed)
+    assert not touches("back", changed)
+    assert not touches("frontend", changed)
+    assert touches(".", changed)
+    assert not touches(".", frozenset())
 
 
 @pytest.fixture
@@ -72,20 +82,20 @@ def test_targets_one_per_commit_deletions_skipped_new_branch_against_the_remote(
     write_files(repo, {"backend/b.py": "B = 2\n"})
     feature = commit_all(repo, "backend change")
     refs = (
-        push.PushedRef("refs/heads/feature", feature, "refs/heads/feature", Z),
-        push.PushedRef("refs/heads/copy", feature, "refs/heads/copy", Z),
-        push.PushedRef("(delete)", Z, "refs/heads/gone", base),
+        PushedRef("refs/heads/feature", feature, "refs/heads/feature", Z),
+        PushedRef("refs/heads/copy", feature, "refs/heads/copy", Z),
+        PushedRef("(delete)", Z, "refs/heads/gone", base),
     )
-    (target,) = push.targets(repo, push.Push("origin", refs))
+    (target,) = targets(repo, Push("origin", refs))
     assert target.sha == feature
     assert [r.remote_ref for r in target.refs] == ["refs/heads/feature", "refs/heads/copy"]
     assert target.changed == frozenset({"backend/b.py"})
-    assert push.describe(target, "origin") == (
+    assert describe(target, "origin") == (
         f"{feature[:7]} feature -> origin/feature, copy -> origin/copy"
     )
 
-    update = push.PushedRef("refs/heads/main", feature, "refs/heads/main", base)
-    (target,) = push.targets(repo, push.Push("origin", (update,)))
+    update = PushedRef("refs/heads/main", feature, "refs/heads/main", base)
+    (target,) = targets(repo, Push("origin", (update,)))
     assert target.changed == frozenset({"backend/b.py"})
 
 
@@ -95,23 +105,23 @@ def test_an_annotated_tag_is_checked_as_its_commit(two_projects: Path) -> None:
     git(repo, "tag", "-a", "-m", "release", "v1")
     tag = _sha(repo, "refs/tags/v1")
     assert tag != head
-    ref = push.PushedRef("refs/tags/v1", tag, "refs/tags/v1", Z)
-    (target,) = push.targets(repo, push.Push("origin", (ref,)))
+    ref = PushedRef("refs/tags/v1", tag, "refs/tags/v1", Z)
+    (target,) = targets(repo, Push("origin", (ref,)))
     assert target.sha == head
-    assert push.describe(target, "origin") == f"{head[:7]} v1 -> origin/v1"
+    assert describe(target, "origin") == f"{head[:7]} v1 -> origin/v1"
 
 
 def test_a_range_with_the_root_commit_checks_everything(two_projects: Path) -> None:
     head = _sha(two_projects)
-    ref = push.PushedRef("refs/heads/main", head, "refs/heads/main", Z)
-    (target,) = push.targets(two_projects, push.Push("elsewhere", (ref,)))
+    ref = PushedRef("refs/heads/main", head, "refs/heads/main", Z)
+    (target,) = targets(two_projects, Push("elsewhere", (ref,)))
     assert target.changed is None
 
 
 def test_pre_commit_environment(two_projects: Path) -> None:
     repo = two_projects
     head = _sha(repo)
-    assert push.from_pre_commit({}, repo) is None
+    assert from_pre_commit({}, repo) is None
     env = {
         "PRE_COMMIT_FROM_REF": head,
         "PRE_COMMIT_TO_REF": "HEAD",
@@ -119,16 +129,14 @@ def test_pre_commit_environment(two_projects: Path) -> None:
         "PRE_COMMIT_REMOTE_BRANCH": "refs/heads/main",
         "PRE_COMMIT_LOCAL_BRANCH": "refs/heads/main",
     }
-    pushed = push.from_pre_commit(env, repo)
-    assert pushed == push.Push(
-        "origin", (push.PushedRef("refs/heads/main", head, "refs/heads/main", head),)
-    )
+    pushed = from_pre_commit(env, repo)
+    assert pushed == Push("origin", (PushedRef("refs/heads/main", head, "refs/heads/main", head),))
     root_push = {
         "PRE_COMMIT_REMOTE_NAME": "origin",
         "PRE_COMMIT_LOCAL_BRANCH": "refs/heads/main",
         "PRE_COMMIT_REMOTE_BRANCH": "refs/heads/main",
     }
-    pushed = push.from_pre_commit(root_push, repo)
+    pushed = from_pre_commit(root_push, repo)
     assert pushed is not None and pushed.refs[0].local_sha == head
     assert pushed.refs[0].new_branch
 
@@ -170,7 +178,7 @@ def test_only_projects_the_push_touches_are_checked_plus_always(
     assert run.code == 0, run
     assert "ruff-check (tools)" in run.out and "ruff-check (backend)" in run.out, run
 
-    snapshot = push.snapshot_base(repo) / "0"
+    snapshot = snapshot_base(repo) / "0"
     assert snapshot.is_dir()
     run = guardrail(repo, "uninstall")
     assert run.code == 0 and "removed 1 snapshot worktree(s)" in run.out, run
@@ -246,8 +254,8 @@ def test_concurrent_runs_take_separate_slots_and_a_damaged_snapshot_is_remade(
 ) -> None:
     repo = two_projects
     base, head, line = _commit_on_main(repo, {"backend/b.py": "B = 2\n"})
-    snapshots = push.snapshot_base(repo)
-    with push.snapshot(repo, base) as held:
+    snapshots = snapshot_base(repo)
+    with snapshot(repo, base) as held:
         assert held == snapshots / "0"
         run = _pre_push(guardrail, monkeypatch, repo, line, "--only", "ruff-check")
         assert run.code == 0, run

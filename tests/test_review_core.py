@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from hooks.checks import ToolOutput, ruff_check
+from hooks.checks import ruff_check
+from hooks.checks.base import ToolOutput
 from hooks.findings import Status
 from hooks.projects import load_projects, ruff_tool
 from tests.fixtures import commit_all, git, make_repo

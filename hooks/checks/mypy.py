@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from hooks.checks import Invocation, ParseContext, ToolOutput, context_for, iter_lines, tail
+from hooks.checks.base import Invocation, ParseContext, ToolOutput, context_for, iter_lines, tail
 from hooks.findings import Finding, Outcome, Status, count_line
 from hooks.projects import Project, mypy_tool
 

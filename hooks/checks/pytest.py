@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from hooks.checks import Invocation, ParseContext, ToolOutput, context_for, tail
+from hooks.checks.base import Invocation, ParseContext, ToolOutput, context_for, tail
 from hooks.findings import Finding, Outcome, Status, plural
 from hooks.projects import Project, pytest_tool
 

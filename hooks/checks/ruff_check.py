@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from hooks.checks import Invocation, ParseContext, ToolOutput, context_for
+from hooks.checks.base import Invocation, ParseContext, ToolOutput, context_for
 from hooks.checks.ruff_common import RUFF_MISSING, fix_enabled, parse_json
 from hooks.findings import Outcome, Status, count_line
 from hooks.projects import Project, ruff_tool

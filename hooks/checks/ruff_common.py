@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from hooks.checks import ParseContext, ToolOutput, iter_lines, tail
+from hooks.checks.base import ParseContext, ToolOutput, iter_lines, tail
 from hooks.findings import Finding, Outcome, Status
 
 RUFF_MISSING = Outcome(

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hooks.findings import CheckResult, Finding, Status
-from hooks.report import RunInfo
+from hooks.findings import CheckResult, Finding, RunInfo, Status
 
 
 def escape_data(text: str) -> str:

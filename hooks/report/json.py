@@ -23,8 +23,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from hooks.findings import CheckResult, Finding, exit_code_for
-from hooks.report import RunInfo
+from hooks.findings import CheckResult, Finding, RunInfo, exit_code_for
 
 SCHEMA_VERSION = 1
 VERDICT = {0: "passed", 1: "failed", 2: "error"}

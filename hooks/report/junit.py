@@ -12,8 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from hooks.findings import CheckResult, Finding, Status
-from hooks.report import RunInfo
+from hooks.findings import CheckResult, Finding, RunInfo, Status
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 

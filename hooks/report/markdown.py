@@ -12,8 +12,7 @@ import re
 import shlex
 from collections.abc import Sequence
 
-from hooks.findings import CheckResult, Finding, Status, exit_code_for
-from hooks.report import RunInfo
+from hooks.findings import CheckResult, Finding, RunInfo, Status, exit_code_for
 from hooks.report.terminal import verdict
 
 MAX_ROWS = 50

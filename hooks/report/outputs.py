@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from hooks.errors import GuardrailError
-from hooks.findings import CheckResult
-from hooks.report import RunInfo, github, junit, markdown, sarif, terminal
+from hooks.findings import CheckResult, RunInfo
+from hooks.report import github, junit, markdown, sarif, terminal
 from hooks.report import json as json_report
 from hooks.report.style import colorize
 

@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
-from hooks.checks import all_checks
-from hooks.findings import CheckResult, Finding, Status
-from hooks.report import RunInfo
+from hooks.checks.registry import all_checks
+from hooks.findings import CheckResult, Finding, RunInfo, Status
 
 SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"

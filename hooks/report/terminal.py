@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hooks.findings import CheckResult, Finding, Status, exit_code_for
-from hooks.report import RunInfo
+from hooks.findings import CheckResult, Finding, RunInfo, Status, exit_code_for
 
 MAX_FINDINGS = 20
 MARK = {

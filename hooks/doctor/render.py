@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 from hooks import __version__
-from hooks.doctor import Comparison, DoctorReport
+from hooks.doctor.compare import Comparison, DoctorReport
+from hooks.doctor.plumbing import PlumbingCheck
 from hooks.findings import plural
-from hooks.plumbing import PlumbingCheck
 
 
 def _status(comparison: Comparison) -> str:

@@ -11,41 +11,13 @@ import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
-from dataclasses import dataclass
 from pathlib import Path
 
 from hooks import locks, proc
-from hooks.checks import Check, Invocation, ToolOutput, all_checks, tail
-from hooks.config import CHECKS
+from hooks.checks.base import Check, Invocation, ToolOutput, tail
+from hooks.checks.registry import all_checks
+from hooks.engine.plan import Planned
 from hooks.findings import CheckResult, Outcome, Status
-from hooks.projects import Project
-
-
-@dataclass(frozen=True, slots=True)
-class Planned:
-    """One check of one project, or a reason it will not run."""
-
-    project: Project
-    check: str
-    skip_reason: str | None = None
-
-
-def plan(
-    projects: Sequence[Project], *, only: Sequence[str] = (), skip: Sequence[str] = ()
-) -> list[Planned]:
-    """Every (project, check) pair in the guardrail order, with skipped ones kept visible."""
-    planned: list[Planned] = []
-    for project in projects:
-        for check in CHECKS:
-            reason = None
-            if only and check not in only:
-                reason = "not selected by --only"
-            elif check in skip:
-                reason = "skipped by GUARDRAIL_SKIP"
-            elif check not in project.config.checks:
-                reason = "not in the project's checks ([tool.guardrail] checks or --skip)"
-            planned.append(Planned(project, check, reason))
-    return planned
 
 
 def _result(planned: Planned, outcome: Outcome, **kwargs: object) -> CheckResult:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from hooks import proc
-from hooks.ci_args import SPECS, split
+from hooks.ci.args import SPECS, split
 from hooks.config import CHECKS
 from hooks.errors import GuardrailError
 from hooks.findings import Outcome, Status
@@ -235,8 +235,8 @@ def installed_hook_check(root: Path, config: Mapping[str, Any] | None) -> Plumbi
 def mypy_config_check(project: Project) -> PlumbingCheck:
     """mypy only warns about a broken config and carries on with it ignored: run the project's
     mypy on an empty program and judge its output with the mypy check's own parser."""
-    from hooks.checks import ToolOutput, context_for
     from hooks.checks import mypy as mypy_check
+    from hooks.checks.base import ToolOutput, context_for
 
     name = f"mypy config ({project.rel})"
     planned = mypy_check.plan(project)

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hooks import proc
-from hooks.checks import PathMap, tail
+from hooks.checks.base import PathMap, tail
+from hooks.engine.gate import RunOptions, RunOutcome, run_tree
 from hooks.errors import GuardrailError
 from hooks.findings import CheckResult, plural
-from hooks.gate import RunOptions, RunOutcome, run_tree
 from hooks.projects import Project, load_projects, ruff_tool
 
 FIX_TIMEOUT = 600.0

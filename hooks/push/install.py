@@ -12,10 +12,11 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from hooks import proc, push
+from hooks import proc
+from hooks.doctor.plumbing import INSTALL_MARKER
+from hooks.engine.gate import repo_root
 from hooks.errors import GuardrailError
-from hooks.gate import repo_root
-from hooks.plumbing import INSTALL_MARKER
+from hooks.push.snapshot import remove_snapshots
 
 MARKER = INSTALL_MARKER
 BACKUP_SUFFIX = ".before-guardrail"
@@ -85,7 +86,7 @@ def uninstall(root: Path) -> str:
             f"{hook} was not written by guardrail install; it was left alone. Remove it by hand "
             "if you mean to."
         )
-    snapshots = push.remove_snapshots(root)
+    snapshots = remove_snapshots(root)
     lines = [f"guardrail: removed {snapshots} snapshot worktree(s)"] if snapshots else []
     if not hook.exists():
         lines.append(f"guardrail: no pre-push hook at {hook}; nothing to remove")

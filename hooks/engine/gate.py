@@ -9,8 +9,10 @@ from pathlib import Path
 
 from hooks import __version__, proc
 from hooks.config import Layer
+from hooks.engine.plan import plan
+from hooks.engine.run import run_all
 from hooks.errors import GuardrailError
-from hooks.findings import CheckResult, exit_code_for
+from hooks.findings import CheckResult, ProjectInfo, RunInfo, exit_code_for
 from hooks.projects import (
     Project,
     ProjectFilter,
@@ -19,8 +21,6 @@ from hooks.projects import (
     pytest_tool,
     ruff_tool,
 )
-from hooks.report import ProjectInfo, RunInfo
-from hooks.runner import plan, run_all
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +128,7 @@ def run_tree(
     )
     verdicts = None
     if options.cache and all(p.config.cache for p in projects):
-        from hooks.cache import Verdicts
+        from hooks.engine.cache import Verdicts
 
         selected = [(p.project.rel, p.check, p.skip_reason is None) for p in planned]
         verdicts = Verdicts.open(

@@ -1,10 +1,10 @@
 """``guardrail doctor``: what CI checks that the push hook does not, and the plumbing around it.
 
-Each ruff/mypy/pytest command found in CI (:mod:`hooks.ci`) is compared with what ``guardrail
-run`` would run (the projects from :mod:`hooks.projects`, each check's ``plan``): the tool, the
-files it checks, the folder it starts in (which config it reads) and the options that change the
-verdict. A difference comes with the ``[tool.guardrail]`` change that closes it, which ``guardrail
-init --from-ci`` applies.
+Each ruff/mypy/pytest command found in CI (:mod:`hooks.ci.workflows`) is compared with what
+``guardrail run`` would run (the projects from :mod:`hooks.projects`, each check's ``plan``): the
+tool, the files it checks, the folder it starts in (which config it reads) and the options that
+change the verdict. A difference comes with the ``[tool.guardrail]`` change that closes it,
+which ``guardrail init --from-ci`` applies.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hooks import ci, proc
-from hooks.checks import Invocation, all_checks
-from hooks.ci_args import Verdict, rebased_tokens, verdict_args
+from hooks import proc
+from hooks.checks.base import Invocation
+from hooks.checks.registry import all_checks
+from hooks.ci import workflows
+from hooks.ci.args import Verdict, rebased_tokens, verdict_args
 from hooks.config import Layer
-from hooks.findings import plural
-from hooks.plumbing import (
+from hooks.doctor.plumbing import (
     INSTALL_MARKER,
     PlumbingCheck,
     ci_pins,
@@ -32,6 +33,7 @@ from hooks.plumbing import (
     push_checks,
     version_checks,
 )
+from hooks.findings import plural
 from hooks.projects import Project, load_projects
 from hooks.toolconfig import config_file, coverage_threshold, mypy_config_targets
 
@@ -53,7 +55,7 @@ class SettingsChange:
 class Comparison:
     """One CI command against the push hook. ``covered`` is None when it could not be compared."""
 
-    command: ci.CiCommand
+    command: workflows.CiCommand
     covered: bool | None
     project: str | None
     reasons: tuple[str, ...] = ()
@@ -203,7 +205,7 @@ def _short_argv(argv: Sequence[str], root: Path) -> str:
 
 
 def ci_targets(
-    ctx: Context, cmd: ci.CiCommand, positionals: Sequence[str], packages: Sequence[str]
+    ctx: Context, cmd: workflows.CiCommand, positionals: Sequence[str], packages: Sequence[str]
 ) -> tuple[str, ...]:
     if positionals or packages:
         return (*positionals, *(_package_path(ctx.root, cmd.cwd, p) for p in packages))
@@ -235,7 +237,7 @@ class _Gaps:
         self.changes.append(SettingsChange(project.rel, "checks", (tool,)))
 
 
-def compare(cmd: ci.CiCommand, ctx: Context) -> Comparison:
+def compare(cmd: workflows.CiCommand, ctx: Context) -> Comparison:
     """How the push hook covers one CI command, and what would make it cover it."""
     if cmd.advisory:
         return Comparison(
@@ -287,7 +289,7 @@ def compare(cmd: ci.CiCommand, ctx: Context) -> Comparison:
 
 
 def _compare_files(
-    cmd: ci.CiCommand, ctx: Context, wanted: Verdict, home: Project | None, gaps: _Gaps
+    cmd: workflows.CiCommand, ctx: Context, wanted: Verdict, home: Project | None, gaps: _Gaps
 ) -> None:
     """Every file CI's tool checks must be checked by the guardrail's same tool."""
     tool = cmd.tool
@@ -333,7 +335,13 @@ def _compare_files(
 
 
 def _compare_options(
-    cmd: ci.CiCommand, project: Project, wanted: Verdict, gate: bool, gaps: _Gaps, *, named: bool
+    cmd: workflows.CiCommand,
+    project: Project,
+    wanted: Verdict,
+    gate: bool,
+    gaps: _Gaps,
+    *,
+    named: bool,
 ) -> None:
     """CI's verdict-changing options must be among the guardrail's ``args``."""
     args = project.config.check(cmd.tool).args
@@ -351,7 +359,7 @@ def _compare_options(
 
 
 def _compare_config(
-    cmd: ci.CiCommand, ctx: Context, project: Project, wanted: Verdict, gaps: _Gaps
+    cmd: workflows.CiCommand, ctx: Context, project: Project, wanted: Verdict, gaps: _Gaps
 ) -> None:
     """mypy and pytest read the config of the folder they start in."""
     explicit = any(o.name in ("--config-file", "-c") for o in wanted.options)
@@ -401,10 +409,10 @@ def _python_notes(comparisons: Sequence[Comparison], ctx: Context) -> list[str]:
 
 def compare_all(
     root: Path, extra_layers: Iterable[Layer] = ()
-) -> tuple[ci.CiScan, Context, tuple[Comparison, ...]]:
+) -> tuple[workflows.CiScan, Context, tuple[Comparison, ...]]:
     """Every CI command of the repository compared with the push hook. ``extra_layers`` are the
     config layers the hook adds before the projects' own (the organisation's hook args)."""
-    scan = ci.scan(root)
+    scan = workflows.scan(root)
     config = load_precommit_config(root)
     ctx = Context(
         root=root,
@@ -445,7 +453,7 @@ def diagnose(root: Path, extra_layers: Iterable[Layer] = ()) -> DoctorReport:
     return DoctorReport(str(root), scan.files, comparisons, tuple(plumbing), tuple(notes))
 
 
-def _delegation_note(d: ci.CiDelegation) -> str:
+def _delegation_note(d: workflows.CiDelegation) -> str:
     names = ",".join(d.envs) or "default"
     if d.runner in ("tox", "nox"):
         return f"CI runs {d.runner} ({names}); doctor does not expand {d.runner} sessions"
@@ -477,7 +485,7 @@ class DoctorOptions:
 
 def doctor(root: Path, options: DoctorOptions) -> tuple[str, int]:
     """The rendered report and the exit code (0 all covered, 1 gaps or plumbing problems)."""
-    from hooks.report.doctor import render_json, render_text
+    from hooks.doctor.render import render_json, render_text
 
     report = diagnose(root)
     render = render_json if options.output_format == "json" else render_text

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from hooks import gitpush, push
 from hooks.errors import GuardrailError
+from hooks.push import gitpush, refs
 
 
 def pushed(
@@ -20,11 +20,11 @@ def pushed(
     *,
     pre_push: tuple[str, str] | None = None,
     env: Mapping[str, str] | None = None,
-) -> push.Push | None:
+) -> refs.Push | None:
     """What is being pushed: git's stdin lines for ``guardrail pre-push REMOTE URL``
     (``pre_push``), else pre-commit's environment; None when this run is not a push."""
     if pre_push is None:
-        found = push.from_pre_commit(os.environ if env is None else env, root)
+        found = refs.from_pre_commit(os.environ if env is None else env, root)
         return None if found is None else with_running_push(root, found)
     if sys.stdin is None or sys.stdin.isatty():
         raise GuardrailError(
@@ -32,10 +32,10 @@ def pushed(
             "pre-push hook (guardrail install). To check the working tree, run guardrail run."
         )
     remote, url = pre_push
-    return push.Push(remote or url, push.parse_pre_push(sys.stdin.read()))
+    return refs.Push(remote or url, refs.parse_pre_push(sys.stdin.read()))
 
 
-def with_running_push(root: Path, found: push.Push, argv: list[str] | None = None) -> push.Push:
+def with_running_push(root: Path, found: refs.Push, argv: list[str] | None = None) -> refs.Push:
     """pre-commit names only the first ref of a push; add the others the running ``git push``
     sends (read from its command line), and say so when some cannot be told."""
     argv = gitpush.running_push_argv() if argv is None else argv
@@ -58,7 +58,7 @@ def with_running_push(root: Path, found: push.Push, argv: list[str] | None = Non
     resolved, unresolved = gitpush.resolve(root, found.remote, command)
     known = {(ref.local_sha, ref.remote_ref) for ref in found.refs}
     extra = tuple(
-        push.PushedRef(*ref)
+        refs.PushedRef(*ref)
         for ref in resolved
         if (ref[1], ref[2]) not in known and ref[1] != ref[3]
     )
@@ -69,7 +69,7 @@ def with_running_push(root: Path, found: push.Push, argv: list[str] | None = Non
             "passes hooks only the first ref: those were NOT checked; `guardrail install` "
             "checks every pushed ref",
         )
-    return push.Push(found.remote, (*found.refs, *extra), notes)
+    return refs.Push(found.remote, (*found.refs, *extra), notes)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

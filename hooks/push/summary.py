@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hooks.push import TargetOutcome
+from hooks.push.check import TargetOutcome
 from hooks.report import terminal
 
 

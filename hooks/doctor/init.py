@@ -1,8 +1,8 @@
 """``guardrail init --from-ci``: write the settings that make the push hook run what CI runs.
 
-The edits come from doctor's comparisons (:class:`hooks.doctor.SettingsChange`). They are applied
-with tomlkit and a round-trip YAML loader so that everything else in the files, comments
-included, stays as it was; a second run finds nothing to change.
+The edits come from doctor's comparisons (:class:`hooks.doctor.compare.SettingsChange`). They
+are applied with tomlkit and a round-trip YAML loader so that everything else in the files,
+comments included, stays as it was; a second run finds nothing to change.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from typing import Any
 
 from hooks import __version__
 from hooks.config import CHECKS, parse_table
-from hooks.errors import GuardrailError
-from hooks.plumbing import (
+from hooks.doctor.plumbing import (
     PRE_COMMIT_CONFIG,
     PUSH_STAGES,
     guardrail_hooks,
     installed_hook_check,
     load_precommit_config,
 )
+from hooks.errors import GuardrailError
 
 HOOK_REPO = "https://github.com/push-guardrail/push-guardrail"
 HOOK_STAGES = ("pre-push", "manual")
@@ -249,7 +249,7 @@ def edit_precommit(text: str | None) -> tuple[str | None, list[str], str | None]
 
 def plan_edits(root: Path) -> tuple[list[FileEdit], list[str], list[str]]:
     """The file edits init would make, the steps left to do by hand, and text to print."""
-    from hooks.doctor import HOOK_STEP, compare_all
+    from hooks.doctor.compare import HOOK_STEP, compare_all
 
     comparisons = compare_all(root)[2]
     grouped: dict[str, list[tuple[str, tuple[str, ...]]]] = {}

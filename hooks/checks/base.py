@@ -1,0 +1,127 @@
+"""What every check module meets (the :class:`Check` Protocol) and what its parser is given.
+
+A check module provides ``NAME``, ``TOOL``, ``plan(project) -> Invocation | Outcome`` (an
+Outcome when it cannot run, e.g. the tool is missing) and the pure
+``parse(output, context) -> Outcome``. The modules are listed in :mod:`hooks.checks.registry`;
+this module imports none of them.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Protocol
+
+from hooks.findings import Outcome
+from hooks.projects import Project
+
+
+@dataclass(frozen=True, slots=True)
+class PathMap:
+    """Turns a path as a tool printed it into a path relative to the repository root."""
+
+    repo_root: str
+    project_rel: str
+
+    def __call__(self, tool_path: str) -> str:
+        try:
+            return _relative(self.repo_root, self.project_rel, tool_path)
+        except (ValueError, OSError):
+            return tool_path
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _relative(repo_root: str, project_rel: str, tool_path: str) -> str:
+    """Memoised: a tool names the same file once per finding, tens of thousands of times."""
+    prefix = repo_root.rstrip(os.sep) + os.sep
+    if tool_path.startswith(prefix) and os.sep == "/":
+        rest = tool_path[len(prefix) :]
+        if rest and "//" not in rest and not any(p in (".", "..") for p in rest.split("/")):
+            return rest
+    if os.path.isabs(tool_path):
+        real_root = os.path.realpath(repo_root)
+        for base in (repo_root, real_root):
+            rel = os.path.relpath(tool_path, base)
+            if not rel.startswith(".."):
+                return PurePosixPath(rel.replace(os.sep, "/")).as_posix()
+        real = os.path.relpath(os.path.realpath(tool_path), real_root)
+        return real.replace(os.sep, "/")
+    joined = os.path.normpath(os.path.join(project_rel, tool_path))
+    return joined.replace(os.sep, "/")
+
+
+@dataclass(frozen=True, slots=True)
+class ParseContext:
+    """What a parser needs to know besides the output itself."""
+
+    paths: PathMap
+    ruff_fix: bool = False
+    allow_no_tests: bool = False
+    check: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolOutput:
+    exit_code: int
+    stdout: str
+    stderr: str
+    report: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """A planned tool run: argv, folder, environment, and how to parse what comes out."""
+
+    check: str
+    argv: tuple[str, ...]
+    cwd: Path
+    context: ParseContext
+    tool: str
+    tool_version: str
+    tool_source: str
+    env: Mapping[str, str] = field(default_factory=dict)
+    report_file: bool = False
+    stdout_tail_only: bool = False
+    exclusive: str | None = None
+
+
+class Check(Protocol):
+    NAME: str
+    TOOL: str
+
+    def plan(self, project: Project) -> Invocation | Outcome: ...
+
+    def parse(self, output: ToolOutput, context: ParseContext) -> Outcome: ...
+
+
+def context_for(project: Project, check: str, **kwargs: bool) -> ParseContext:
+    return ParseContext(PathMap(str(project.repo_root), project.rel), check=check, **kwargs)
+
+
+def iter_lines(text: str) -> Iterator[str]:
+    """The lines of a large output one at a time, without a list or a copy of the whole text
+    (``io.StringIO`` would hold four bytes a character)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            end = len(text)
+        yield text[start:end]
+        start = end + 1
+
+
+def tail(text: str, lines: int = 30) -> str:
+    """The last lines of a tool's output, shown when its output cannot be parsed.
+
+    Found from the end, so a 50 MB output is never split into a list of all its lines.
+    """
+    text = text.rstrip()
+    cut = len(text)
+    for _ in range(lines):
+        cut = text.rfind("\n", 0, cut)
+        if cut < 0:
+            return text
+    return text[cut + 1 :]

@@ -1,0 +1,4 @@
+"""The push: what is being pushed (:mod:`~hooks.push.refs`, :mod:`~hooks.push.precommit`,
+:mod:`~hooks.push.gitpush`), the clean snapshot it is checked in (:mod:`~hooks.push.snapshot`),
+checking it (:mod:`~hooks.push.check`) and its summary (:mod:`~hooks.push.summary`), and the plain
+git hook that starts it all (:mod:`~hooks.push.install`)."""

@@ -1,0 +1,98 @@
+"""Check a push: every distinct pushed commit in its snapshot, one after another."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from hooks import proc
+from hooks.engine.gate import RunOptions, RunOutcome, run_tree
+from hooks.findings import CheckResult
+from hooks.projects import discover
+from hooks.push.refs import Push, Target, _git, describe, targets
+from hooks.push.snapshot import repo_env_removed, snapshot
+
+
+def working_tree_note(repo: Path, sha: str) -> str | None:
+    """What in the working tree was not checked, when it differs from the pushed commit.
+
+    ``--no-optional-locks`` keeps ``git status`` from refreshing (rewriting) the user's index.
+    """
+    head = proc.output(["git", "rev-parse", "--verify", "--quiet", "HEAD"], cwd=repo)
+    if head is not None and head.strip() != sha:
+        branch = proc.output(["git", "symbolic-ref", "--quiet", "--short", "HEAD"], cwd=repo)
+        name = branch.strip() if branch else head.strip()[:7]
+        return f"the working tree ({name}) is not the pushed commit and was not checked"
+    status = proc.output(
+        ["git", "--no-optional-locks", "status", "--porcelain=v1", "-z", "--no-renames", "-uall"],
+        cwd=repo,
+    )
+    dirty = sum(1 for e in (status or "").split("\0") if len(e) > 3 and e[2] == " ")
+    if dirty:
+        noun = "change" if dirty == 1 else "changes"
+        verb = "was" if dirty == 1 else "were"
+        return f"{dirty} uncommitted {noun} in the working tree {verb} not checked"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class TargetOutcome:
+    """The checks of one pushed commit (no results: the push touched none of its projects)."""
+
+    target: Target
+    description: str
+    outcome: RunOutcome
+    unchecked: tuple[str, ...] = ()
+
+    @property
+    def exit_code(self) -> int:
+        return self.outcome.exit_code
+
+
+def check_push(
+    repo: Path,
+    push: Push,
+    options: RunOptions,
+    *,
+    notes: Sequence[str] = (),
+    on_done: Callable[[CheckResult], None] | None = None,
+    prepare: Callable[[Path], None] | None = None,
+) -> list[TargetOutcome]:
+    """Check every distinct pushed commit in its snapshot, one after another.
+
+    ``repo`` is the user's working tree: where git runs and where the project interpreters live;
+    nothing in it is written. ``prepare`` sees each snapshot before its checks run (the
+    organisation's enforced settings are checked against the pushed config there).
+    """
+    done: list[TargetOutcome] = []
+    for target in targets(repo, push):
+        description = describe(target, push.remote)
+        note = working_tree_note(repo, target.sha)
+        with snapshot(repo, target.sha) as root, repo_env_removed():
+            if prepare is not None:
+                prepare(root)
+            tree = _git(repo, "rev-parse", f"{target.sha}^{{tree}}").strip()
+            outcome = run_tree(
+                root,
+                options,
+                target=f"checked {description}" + (f"; {note}" if note else ""),
+                notes=notes,
+                tree=tree,
+                select=target.wants,
+                env_root=repo,
+                on_done=on_done,
+            )
+            checked = {p.rel for p in outcome.info.projects}
+            unchecked = tuple(rel for rel in discover(root) if rel not in checked)
+        if unchecked and outcome.results:
+            skipped = f"not checked, the push does not change them: {', '.join(unchecked)}"
+            info = replace(outcome.info, notes=(*outcome.info.notes, skipped))
+            outcome = RunOutcome(info, outcome.results)
+        done.append(TargetOutcome(target, description, outcome, unchecked))
+    return done
+
+
+def exit_code(outcomes: Sequence[TargetOutcome]) -> int:
+    codes = {o.exit_code for o in outcomes}
+    return 2 if 2 in codes else 1 if 1 in codes else 0

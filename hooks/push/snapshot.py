@@ -1,0 +1,172 @@
+"""A clean snapshot of a pushed commit to check.
+
+A pre-push check that looks at the working tree checks something other than what lands on the
+remote: a staged-but-uncommitted fix, another branch that happens to be checked out, ignored files
+CI's fresh checkout does not have. So at push time the guardrail checks each pushed commit in a
+``git worktree`` of exactly that commit, kept under the git common dir and reused between pushes
+(checked out anew each time) so that tool caches such as ``.mypy_cache`` stay warm.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from hooks.errors import GuardrailError
+from hooks.push.refs import _git
+
+LEGACY_SNAPSHOT_DIR = "guardrail/snapshots"
+SLOTS = 4
+KEEP_WARM = (".mypy_cache", ".ruff_cache", ".pytest_cache")
+_REPO_ENV = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_PREFIX",
+    "GIT_COMMON_DIR",
+    "GIT_OBJECT_DIRECTORY",
+)
+
+
+def _clean_env() -> dict[str, str]:
+    """The environment without variables that point git at the user's repository."""
+    return {k: v for k, v in os.environ.items() if k not in _REPO_ENV}
+
+
+@contextlib.contextmanager
+def repo_env_removed() -> Iterator[None]:
+    """Within the block, tools started in the snapshot do not see git variables that name the
+    user's repository (git sets some for hooks); a test suite calling git must see the snapshot."""
+    saved = {k: os.environ.pop(k) for k in _REPO_ENV if k in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+def common_dir(repo: Path) -> Path:
+    out = _git(repo, "rev-parse", "--git-common-dir").strip()
+    path = Path(out)
+    return path if path.is_absolute() else (repo / path).resolve()
+
+
+def snapshot_base(repo: Path) -> Path:
+    """Where ``repo``'s snapshot worktrees live: a per-user cache folder outside the repository.
+
+    Never under the repository: ruff and pytest look for their config in every parent folder,
+    so from a snapshot inside ``.git`` they would climb into the user's working tree and read an
+    untracked or uncommitted ``ruff.toml``/``pytest.ini`` the pushed commit does not have.
+    """
+    cache = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(cache):
+        cache = os.path.join(os.path.expanduser("~"), ".cache")
+    ident = hashlib.sha256(str(common_dir(repo).resolve()).encode()).hexdigest()[:16]
+    return Path(cache).resolve() / "push-guardrail" / "snapshots" / ident
+
+
+def _snapshot_git(path: Path, *args: str) -> str:
+    """git inside the snapshot, with the user's hooks off: checking out fires post-checkout."""
+    return _git(path, "-c", "core.hooksPath=/dev/null", *args, env=_clean_env())
+
+
+def _lock_slot(base: Path) -> tuple[int, int]:
+    """Take a free snapshot slot (one worktree each), so concurrent pushes do not collide.
+
+    The lock is an ``flock`` on a file beside the worktree: the kernel drops it when the process
+    dies, so an interrupted or killed run never leaves a slot locked.
+    """
+    base.mkdir(parents=True, exist_ok=True)
+    for blocking in (False, True):
+        for slot in range(SLOTS):
+            fd = os.open(base / f"{slot}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            except BaseException:
+                os.close(fd)
+                raise
+            return slot, fd
+    raise GuardrailError(f"{base}: no snapshot slot could be locked")
+
+
+def _reuse(path: Path, sha: str) -> bool:
+    """Check ``sha`` out in an existing snapshot worktree; False when it must be made anew."""
+    if not (path / ".git").is_file():
+        return False
+    try:
+        git_dir = Path(_snapshot_git(path, "rev-parse", "--absolute-git-dir").strip())
+        # A run killed mid-checkout leaves git's lock behind; the slot lock makes it ours.
+        (git_dir / "index.lock").unlink(missing_ok=True)
+        _snapshot_git(path, "checkout", "-q", "--detach", "--force", sha)
+        excludes = [arg for name in KEEP_WARM for arg in ("-e", name)]
+        _snapshot_git(path, "clean", "-q", "-ffdx", *excludes)
+    except GuardrailError:
+        return False
+    return True
+
+
+def _create(repo: Path, path: Path, sha: str) -> None:
+    if path.exists() or path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    _snapshot_git(repo, "worktree", "prune")
+    _snapshot_git(repo, "worktree", "add", "-q", "--force", "--detach", str(path), sha)
+
+
+@contextlib.contextmanager
+def snapshot(repo: Path, sha: str) -> Iterator[Path]:
+    """A clean checkout of ``sha`` (tracked files only, as CI's fresh clone has them).
+
+    The worktree stays registered after the block, whatever the outcome, to be checked out anew
+    by the next push; its slot lock is released on the way out.
+    """
+    base = snapshot_base(repo)
+    try:
+        slot, fd = _lock_slot(base)
+    except OSError as exc:
+        raise GuardrailError(
+            f"{base}: cannot make the folder for the push snapshot ({exc.strerror}); "
+            "set XDG_CACHE_HOME to a writable folder"
+        ) from exc
+    try:
+        path = base / str(slot)
+        if not _reuse(path, sha):
+            _create(repo, path, sha)
+        yield path
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def remove_snapshots(repo: Path) -> int:
+    """Remove every snapshot worktree (they are only warm caches); returns how many were known.
+
+    Slots in use by a running check are left alone.
+    """
+    bases = (snapshot_base(repo), (common_dir(repo) / LEGACY_SNAPSHOT_DIR).resolve())
+    out = _git(repo, "worktree", "list", "--porcelain")
+    paths = [Path(line[9:]) for line in out.splitlines() if line.startswith("worktree ")]
+    removed = 0
+    for path in paths:
+        base = path.resolve().parent
+        if base not in bases or not base.is_dir():
+            continue
+        fd = os.open(base / f"{path.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        try:
+            _snapshot_git(repo, "worktree", "remove", "--force", str(path))
+            removed += 1
+        finally:
+            os.close(fd)
+    _snapshot_git(repo, "worktree", "prune")
+    return removed
