@@ -1,4 +1,5 @@
-"""``guardrail``: parse arguments into typed options, call one function, map errors to exits."""
+"""``guardrail``: build the argument parser, dispatch to :mod:`hooks.commands`, write what the
+command returns, and map errors to exit codes (the one top-level handler)."""
 
 from __future__ import annotations
 
@@ -10,25 +11,13 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
-from typing import TYPE_CHECKING
 
 from hooks import __version__
-from hooks.config import CHECKS
+from hooks.commands import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, CommandOutcome, OnDone
+from hooks.config import CHECKS, TOOLS_CHOICES
 from hooks.errors import GuardrailError
-
-if TYPE_CHECKING:
-    from hooks.findings import CheckResult, RunInfo
-    from hooks.push.check import TargetOutcome
-    from hooks.report.outputs import Plan
-
-EXIT_OK = 0
-EXIT_PROBLEMS = 1
-EXIT_ERROR = 2
-EXIT_INTERRUPTED = 130
 
 
 def _check_names(value: str) -> list[str]:
@@ -73,14 +62,63 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="run every check even if this content was verified green before",
     )
     parser.add_argument("--verbose", "-v", action="store_true", help="show commands and output")
-    from hooks import layers
-
-    layers.add_arguments(parser)
+    _add_organisation_arguments(parser)
     _add_report_arguments(parser)
 
 
+def _check_arg(check: str) -> Callable[[str], tuple[str, str]]:
+    """``--mypy-arg=--strict`` -> ``("mypy", "--strict")``: every check's args share one list."""
+    return lambda value: (check, value)
+
+
+def _add_organisation_arguments(parser: argparse.ArgumentParser) -> None:
+    """The organisation-default flags of ``guardrail run`` (``--skip``/``--fail-fast`` are the
+    CLI's own and feed the same layer)."""
+    group = parser.add_argument_group(
+        "organisation defaults",
+        "Settings an organisation's hook repo passes as hook args. A project's own "
+        "[tool.guardrail] overrides them, except what --require/--enforce pin.",
+    )
+    for check in CHECKS:
+        group.add_argument(
+            f"--{check}-arg",
+            dest="check_args",
+            action="append",
+            type=_check_arg(check),
+            default=[],
+            metavar="ARG",
+            help=f"an extra argument for {check}; write it with '=': --{check}-arg=--flag",
+        )
+    group.add_argument(
+        "--timeout",
+        action="append",
+        default=[],
+        metavar="CHECK=SECONDS",
+        help="kill a check and report it as an error after this long",
+    )
+    group.add_argument(
+        "--tools", choices=TOOLS_CHOICES, default=None, help="where ruff and mypy come from"
+    )
+    group.add_argument(
+        "--require",
+        action="append",
+        choices=CHECKS,
+        default=[],
+        metavar="CHECK",
+        help="a check no project may drop from its checks",
+    )
+    group.add_argument(
+        "--enforce",
+        action="append",
+        default=[],
+        metavar="SETTING",
+        help="a setting given here that no project may change (tools, fail_fast, checks, "
+        "mypy.args, pytest.timeout, ...)",
+    )
+
+
 def _report_spec(value: str) -> tuple[str, str]:
-    from hooks.report.outputs import parse_report
+    from hooks.commands.outputs import parse_report
 
     try:
         return parse_report(value)
@@ -89,7 +127,7 @@ def _report_spec(value: str) -> tuple[str, str]:
 
 
 def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
-    from hooks.report.outputs import FORMATS
+    from hooks.report.formats import FORMATS
     from hooks.report.style import COLOR_CHOICES
 
     parser.add_argument(
@@ -122,6 +160,51 @@ def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_fix_arguments(parser: argparse.ArgumentParser) -> None:
+    from hooks.report.style import COLOR_CHOICES
+
+    parser.add_argument("--jobs", "-j", type=int, default=None, help="checks run at once")
+    parser.add_argument(
+        "--color", choices=COLOR_CHOICES, default="auto", help="colour the terminal summary"
+    )
+
+
+def _add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text for people (the default), json for tools",
+    )
+
+
+def _add_init_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--from-ci",
+        action="store_true",
+        required=True,
+        help="write [tool.guardrail] settings so the push hook runs what CI runs",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the changes instead of writing them"
+    )
+
+
+def _add_pre_push_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("remote", help="the remote's name (git passes it)")
+    parser.add_argument("url", nargs="?", default="", help="the remote's URL (git passes it)")
+    _add_run_arguments(parser)
+
+
+def _add_install_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="move aside a pre-push hook guardrail did not write (to pre-push.before-guardrail, "
+        "which uninstall restores)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="guardrail",
@@ -135,141 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _flatten(values: list[list[str]] | list[str]) -> tuple[str, ...]:
-    out: list[str] = []
-    for v in values:
-        out.extend(v if isinstance(v, list) else [v])
-    return tuple(out)
-
-
-@dataclass(frozen=True, slots=True)
-class EnvSkip:
-    """What ``GUARDRAIL=0`` / ``GUARDRAIL_SKIP`` ask to skip, and the loud notes saying so."""
-
-    everything: bool = False
-    checks: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-
-
-def escape_hatches(environ: Mapping[str, str]) -> EnvSkip:
-    """Read the escape hatches. Skipping is never silent: each comes with a note."""
-    if environ.get("GUARDRAIL", "").strip().lower() in ("0", "false", "no", "off"):
-        return EnvSkip(
-            everything=True,
-            notes=("guardrail: GUARDRAIL=0 is set: ALL CHECKS SKIPPED, nothing was verified",),
-        )
-    raw = environ.get("GUARDRAIL_SKIP", "")
-    names = tuple(n.strip() for n in raw.split(",") if n.strip())
-    unknown = [n for n in names if n not in CHECKS]
-    if unknown:
-        raise GuardrailError(
-            f"GUARDRAIL_SKIP names unknown check {unknown[0]!r}; use a comma-separated list of "
-            f"{', '.join(CHECKS)}"
-        )
-    if not names:
-        return EnvSkip()
-    return EnvSkip(
-        checks=names,
-        notes=(f"GUARDRAIL_SKIP={raw} is set: {', '.join(names)} SKIPPED, not verified",),
-    )
-
-
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
-def _emit(emitted: tuple[int, str, str]) -> int:
-    code, out, err = emitted
-    sys.stdout.write(out)
-    sys.stderr.write(err)
-    return code
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    """``guardrail run``; also ``guardrail pre-push``. At push time (pre-commit's pre-push stage,
-    or git's pre-push hook) the pushed commits are checked instead of the working tree."""
-    from hooks import layers
-    from hooks.engine.gate import RunOptions, outside_git_note, repo_root, run_tree
-    from hooks.engine.run import Interrupted
-    from hooks.push import precommit
-    from hooks.push.check import check_push
-    from hooks.report import outputs
-
-    if args.jobs is not None and args.jobs < 1:
-        raise GuardrailError("--jobs must be at least 1")
-    env_skip = escape_hatches(os.environ)
-    hook = layers.from_namespace(args)
-    options = RunOptions(
-        only=_flatten(args.only),
-        skip=env_skip.checks,
-        jobs=args.jobs,
-        verbose=args.verbose,
-        layers=hook.layers,
-        cache=not args.no_cache,
-    )
-    report = outputs.ReportOptions(
-        format=args.format, output=args.output, reports=tuple(args.report), color=args.color
-    )
-    where = outputs.plan(report, os.environ)
-    root = repo_root(Path.cwd())
-    notes = [n for n in (outside_git_note(root), *env_skip.notes, *hook.notes) if n]
-    if env_skip.everything:
-        sys.stderr.write(env_skip.notes[0] + "\n")
-        return EXIT_OK
-    pre_push = (args.remote, args.url) if args.command == "pre-push" else None
-    pushed = precommit.pushed(root, pre_push=pre_push)
-    if pushed is None:
-        layers.enforce(root, hook)
-    try:
-        target = f"checked the working tree of {root}"
-        with _live_status(report.color) as on_done:
-            if pushed is not None:
-                outcomes = check_push(
-                    root,
-                    pushed,
-                    options,
-                    notes=[*notes, *pushed.notes],
-                    on_done=on_done,
-                    prepare=lambda snapshot: layers.enforce(snapshot, hook),
-                )
-            else:
-                outcome = run_tree(root, options, target=target, notes=notes, on_done=on_done)
-    except Interrupted as exc:
-        from hooks.findings import RunInfo
-
-        info = RunInfo(version=__version__, target="interrupted")
-        emit_reports(where, info, exc.results, color=report.color)
-        sys.stderr.write("guardrail: interrupted; every check was stopped\n")
-        return EXIT_INTERRUPTED
-    if pushed is not None:
-        return _emit_push(outcomes, where, color=report.color, verbose=options.verbose)
-    written = emit_reports(
-        where, outcome.info, outcome.results, color=report.color, verbose=options.verbose
-    )
-    return outcome.exit_code if written else EXIT_ERROR
-
-
-def _emit_push(outcomes: Sequence[TargetOutcome], where: Plan, *, color: str, verbose: bool) -> int:
-    """One pushed commit: its reports as ``guardrail run`` writes them. Several: the terminal
-    summary of each and a verdict naming the failing ones (file reports cover one commit)."""
-    from hooks.push import summary
-    from hooks.push.check import exit_code
-
-    if len(outcomes) == 1 and outcomes[0].outcome.results:
-        o = outcomes[0].outcome
-        written = emit_reports(where, o.info, o.results, color=color, verbose=verbose)
-        return o.exit_code if written else EXIT_ERROR
-    sys.stdout.write(summary.render(outcomes, verbose=verbose))
-    if where.files and len(outcomes) > 1:
-        sys.stderr.write(
-            f"guardrail: the push sends {len(outcomes)} commits; --output/--report files were "
-            "not written (they hold one commit's results: push the branches one at a time)\n"
-        )
-    return exit_code(outcomes)
-
-
 @contextlib.contextmanager
-def _live_status(color_mode: str) -> Iterator[Callable[[CheckResult], None] | None]:
+def _live_status(color_mode: str) -> Iterator[OnDone | None]:
     """On a terminal (stderr), a line per finished check and a ticking elapsed time."""
     from hooks.report.live import LiveStatus
     from hooks.report.style import use_color
@@ -302,138 +252,44 @@ def _live_status(color_mode: str) -> Iterator[Callable[[CheckResult], None] | No
         write(live.finish())
 
 
-def emit_reports(
-    where: Plan,
-    info: RunInfo,
-    results: Sequence[CheckResult],
-    *,
-    color: str,
-    verbose: bool = False,
-) -> bool:
-    """Write the planned reports; False (after saying why) when a file could not be written."""
-    from hooks.report import outputs
-    from hooks.report.style import use_color
+def cmd_run(args: argparse.Namespace) -> CommandOutcome:
+    from hooks.commands import run
 
-    paint = use_color(color, sys.stdout.isatty(), os.environ)
-    text = outputs.render(where.stdout, info, results, verbose=verbose, color=paint)
-    if where.annotations:
-        text += outputs.render("github", info, results)
-    sys.stdout.write(text)
-    sys.stdout.flush()
-    targets = [(fmt, path, "w") for fmt, path in where.files]
-    if where.step_summary:
-        targets.append(("markdown", where.step_summary, "a"))
-    ok = True
-    for fmt, path, mode in targets:
-        try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            with open(path, mode, encoding="utf-8") as f:
-                f.write(outputs.render(fmt, info, results))
-        except OSError as exc:
-            sys.stderr.write(f"guardrail: error: cannot write the {fmt} report to {path}: {exc}\n")
-            ok = False
-    return ok
+    return run.main(args, _live_status)
 
 
-def _add_fix_arguments(parser: argparse.ArgumentParser) -> None:
-    from hooks.report.style import COLOR_CHOICES
+def cmd_fix(args: argparse.Namespace) -> CommandOutcome:
+    from hooks.commands import fix
 
-    parser.add_argument("--jobs", "-j", type=int, default=None, help="checks run at once")
-    parser.add_argument(
-        "--color", choices=COLOR_CHOICES, default="auto", help="colour the terminal summary"
-    )
+    return fix.main(args, _live_status)
 
 
-def cmd_fix(args: argparse.Namespace) -> int:
-    from hooks.engine import fix
-    from hooks.engine.gate import RunOptions, repo_root
-    from hooks.engine.run import Interrupted
-    from hooks.report import outputs
+def cmd_doctor(args: argparse.Namespace) -> CommandOutcome:
+    from hooks.commands import doctor
 
-    if args.jobs is not None and args.jobs < 1:
-        raise GuardrailError("--jobs must be at least 1")
-    root = repo_root(Path.cwd())
-    try:
-        with _live_status(args.color) as on_done:
-            outcome = fix.fix_tree(root, RunOptions(jobs=args.jobs), on_done=on_done)
-    except Interrupted:
-        sys.stderr.write(
-            "guardrail: interrupted; every check was stopped. The fixers may already have "
-            "rewritten files: review with `git diff`\n"
-        )
-        return EXIT_INTERRUPTED
-    sys.stdout.write(fix.render(outcome.steps))
-    where = outputs.plan(outputs.ReportOptions(color=args.color), {})
-    emit_reports(where, outcome.run.info, outcome.run.results, color=args.color)
-    return outcome.exit_code
+    return doctor.main(args)
 
 
-def _add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--format",
-        choices=("text", "json"),
-        default="text",
-        help="text for people (the default), json for tools",
-    )
+def cmd_init(args: argparse.Namespace) -> CommandOutcome:
+    from hooks.commands import init
+
+    return init.main(args)
 
 
-def cmd_doctor(args: argparse.Namespace) -> int:
-    from hooks.doctor.compare import DoctorOptions, doctor
-    from hooks.engine.gate import repo_root
+def cmd_install(args: argparse.Namespace) -> CommandOutcome:
+    from hooks.commands import install
 
-    text, code = doctor(repo_root(Path.cwd()), DoctorOptions(output_format=args.format))
-    sys.stdout.write(text)
-    return code
+    return install.install(args)
 
 
-def _add_init_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--from-ci",
-        action="store_true",
-        required=True,
-        help="write [tool.guardrail] settings so the push hook runs what CI runs",
-    )
-    parser.add_argument(
-        "--dry-run", action="store_true", help="print the changes instead of writing them"
-    )
+def cmd_uninstall(args: argparse.Namespace) -> CommandOutcome:
+    from hooks.commands import install
 
-
-def cmd_init(args: argparse.Namespace) -> int:
-    from hooks.doctor.init import InitOptions, init_from_ci
-    from hooks.engine.gate import repo_root
-
-    text, code = init_from_ci(repo_root(Path.cwd()), InitOptions(dry_run=args.dry_run))
-    sys.stdout.write(text)
-    return code
-
-
-def _add_pre_push_arguments(parser: argparse.ArgumentParser) -> None:
-    from hooks.push import precommit
-
-    precommit.add_arguments(parser)
-    _add_run_arguments(parser)
-
-
-def _add_install_arguments(parser: argparse.ArgumentParser) -> None:
-    from hooks.push import install
-
-    install.add_install_arguments(parser)
-
-
-def cmd_install(args: argparse.Namespace) -> int:
-    from hooks.push import install
-
-    return _emit(install.handle_install(args))
-
-
-def cmd_uninstall(args: argparse.Namespace) -> int:
-    from hooks.push import install
-
-    return _emit(install.handle_uninstall(args))
+    return install.uninstall(args)
 
 
 Configure = Callable[[argparse.ArgumentParser], None]
-Handler = Callable[[argparse.Namespace], int]
+Handler = Callable[[argparse.Namespace], CommandOutcome]
 
 
 def commands() -> dict[str, tuple[str, Configure, Handler]]:
@@ -472,10 +328,14 @@ def commands() -> dict[str, tuple[str, Configure, Handler]]:
     }
 
 
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list == ["--version"]:
-        # Answered before the parser is built: building it imports every subcommand's module.
+        # Answered before the parser is built: building it imports the report renderers.
         sys.stdout.write(f"guardrail {__version__}\n")
         return EXIT_OK
     parser = build_parser()
@@ -490,7 +350,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return EXIT_ERROR
         handler: Handler = commands()[args.command][2]
-        return handler(args)
+        outcome = handler(args)
+        sys.stdout.write(outcome.stdout)
+        sys.stdout.flush()
+        sys.stderr.write(outcome.stderr)
+        return outcome.code
     except GuardrailError as exc:
         sys.stderr.write(f"guardrail: error: {exc}\n")
         return EXIT_ERROR

@@ -12,66 +12,16 @@ per-check hooks are ``guardrail run --only mypy``) and ``--jobs`` is a property 
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hooks.config import CHECKS, TOOLS_CHOICES, Layer, load_project_layer
+from hooks.config import CHECKS, Layer, load_project_layer
 from hooks.errors import GuardrailError
 from hooks.projects import discover
 
 ORIGIN = "the hook args (the organisation's hook repo or .pre-commit-config.yaml)"
-
-
-def _dest(check: str) -> str:
-    return f"{check.replace('-', '_')}_arg"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The organisation-default flags of ``guardrail run`` (``--skip``/``--fail-fast`` are the
-    CLI's own and feed the same layer)."""
-    group = parser.add_argument_group(
-        "organisation defaults",
-        "Settings an organisation's hook repo passes as hook args. A project's own "
-        "[tool.guardrail] overrides them, except what --require/--enforce pin.",
-    )
-    for check in CHECKS:
-        group.add_argument(
-            f"--{check}-arg",
-            dest=_dest(check),
-            action="append",
-            default=[],
-            metavar="ARG",
-            help=f"an extra argument for {check}; write it with '=': --{check}-arg=--flag",
-        )
-    group.add_argument(
-        "--timeout",
-        action="append",
-        default=[],
-        metavar="CHECK=SECONDS",
-        help="kill a check and report it as an error after this long",
-    )
-    group.add_argument(
-        "--tools", choices=TOOLS_CHOICES, default=None, help="where ruff and mypy come from"
-    )
-    group.add_argument(
-        "--require",
-        action="append",
-        choices=CHECKS,
-        default=[],
-        metavar="CHECK",
-        help="a check no project may drop from its checks",
-    )
-    group.add_argument(
-        "--enforce",
-        action="append",
-        default=[],
-        metavar="SETTING",
-        help="a setting given here that no project may change (tools, fail_fast, checks, "
-        "mypy.args, pytest.timeout, ...)",
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,22 +106,6 @@ def build(
         written.append(f"--enforce {key}")
     required = tuple(dict.fromkeys(require))
     return HookArgs(layer, required, tuple(dict.fromkeys(enforce)), tuple(written))
-
-
-def from_namespace(args: argparse.Namespace) -> HookArgs:
-    """The CLI's glue: pull the org flags out of argparse at once, typed."""
-    skip: list[str] = []
-    for value in args.skip:
-        skip.extend(value if isinstance(value, list) else [value])
-    return build(
-        skip=skip,
-        fail_fast=args.fail_fast,
-        check_args={c: list(getattr(args, _dest(c))) for c in CHECKS},
-        timeouts=list(args.timeout),
-        tools=args.tools,
-        require=list(args.require),
-        enforce=list(args.enforce),
-    )
 
 
 def _toml_key(key: str) -> str:

@@ -16,6 +16,7 @@ import pytest
 
 from hooks import layers
 from hooks.cli import build_parser
+from hooks.commands import run as run_command
 from hooks.errors import GuardrailError
 from hooks.projects import load_projects
 from tests.fixtures import commit_all, write_files
@@ -64,7 +65,7 @@ ROWS = precedence_rows()
 
 
 def hook_args(*argv: str) -> layers.HookArgs:
-    return layers.from_namespace(build_parser().parse_args(["run", *argv]))
+    return run_command.hook_args(build_parser().parse_args(["run", *argv]))
 
 
 def _flatten_toml(text: str) -> tuple[str, Any]:

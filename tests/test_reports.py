@@ -11,9 +11,10 @@ import jsonschema
 import pytest
 from junitparser import Error, Failure, JUnitXml, Skipped
 
+from hooks.commands import outputs
 from hooks.errors import GuardrailError
 from hooks.findings import CheckResult, Finding, Status
-from hooks.report import github, junit, live, markdown, outputs, sarif, style
+from hooks.report import formats, github, junit, live, markdown, sarif, style
 from hooks.report import json as json_report
 from tests.report_records import (
     EXPORT,
@@ -315,8 +316,8 @@ def test_use_color(mode: str, isatty: bool, env: dict[str, str], expected: bool)
 
 
 def test_colorize_marks_and_verdict_and_strips_back_to_plain() -> None:
-    plain = outputs.render("terminal", INFO, MOTIVATING)
-    colored = outputs.render("terminal", INFO, MOTIVATING, color=True)
+    plain = formats.render("terminal", INFO, MOTIVATING)
+    colored = formats.render("terminal", INFO, MOTIVATING, color=True)
     assert style.strip(colored) == plain
     assert "  \x1b[31mFAIL\x1b[0m  mypy" in colored
     assert "  \x1b[32mok\x1b[0m    pytest" in colored

@@ -476,17 +476,3 @@ def _plain_hook(root: Path) -> bool:
         )
     except OSError:
         return False
-
-
-@dataclass(frozen=True, slots=True)
-class DoctorOptions:
-    output_format: str = "text"
-
-
-def doctor(root: Path, options: DoctorOptions) -> tuple[str, int]:
-    """The rendered report and the exit code (0 all covered, 1 gaps or plumbing problems)."""
-    from hooks.doctor.render import render_json, render_text
-
-    report = diagnose(root)
-    render = render_json if options.output_format == "json" else render_text
-    return render(report), report.exit_code

@@ -20,8 +20,6 @@ from hooks.doctor.plumbing import (
     PRE_COMMIT_CONFIG,
     PUSH_STAGES,
     guardrail_hooks,
-    installed_hook_check,
-    load_precommit_config,
 )
 from hooks.errors import GuardrailError
 
@@ -29,11 +27,6 @@ HOOK_REPO = "https://github.com/push-guardrail/push-guardrail"
 HOOK_STAGES = ("pre-push", "manual")
 INSTALL_TYPES = ("pre-commit", "pre-push")
 NEW_INSTALL_TYPES = ("pre-push",)
-
-
-@dataclass(frozen=True, slots=True)
-class InitOptions:
-    dry_run: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,15 +310,3 @@ def render(
     install = "pre-commit install --hook-type pre-push (or guardrail install), then "
     lines += ["", f"Next: {'' if hook_installed else install}guardrail doctor."]
     return "\n".join(lines) + "\n"
-
-
-def init_from_ci(root: Path, options: InitOptions) -> tuple[str, int]:
-    """Apply (or with ``dry_run`` show) the edits; exit 1 when gaps remain that need a person."""
-    edits, manual, printed = plan_edits(root)
-    if not options.dry_run:
-        for edit in edits:
-            if edit.changed:
-                (root / edit.path).write_text(edit.after, encoding="utf-8")
-    installed = installed_hook_check(root, load_precommit_config(root)).ok
-    text = render(edits, manual, printed, dry_run=options.dry_run, hook_installed=installed)
-    return text, 1 if manual or printed else 0

@@ -18,7 +18,7 @@ from hooks import proc
 from hooks.checks.base import PathMap, tail
 from hooks.engine.gate import RunOptions, RunOutcome, run_tree
 from hooks.errors import GuardrailError
-from hooks.findings import CheckResult, plural
+from hooks.findings import CheckResult
 from hooks.projects import Project, load_projects, ruff_tool
 
 FIX_TIMEOUT = 600.0
@@ -122,26 +122,3 @@ def fix_tree(
         root, options, target=f"checked the working tree of {root} after fixing", on_done=on_done
     )
     return FixOutcome(tuple(steps), run)
-
-
-def render(steps: Sequence[FixStep]) -> str:
-    """What the fixers did, file by file; the chain's own summary follows it."""
-    many = len({s.project for s in steps}) > 1
-    lines = ["guardrail fix:"]
-    for s in steps:
-        where = f" ({s.project})" if many else ""
-        if s.error:
-            lines.append(f"  {s.fixer}{where}: failed: {s.error}")
-            continue
-        if not s.changed:
-            lines.append(f"  {s.fixer}{where}: nothing to change")
-            continue
-        lines.append(f"  {s.fixer}{where}: changed {plural(len(s.changed), 'file')}")
-        lines.extend(f"    {path}" for path in s.changed)
-    total = sorted({p for s in steps for p in s.changed})
-    lines.append(
-        f"  {plural(len(total), 'file')} changed: review with `git diff` before committing"
-        if total
-        else "  no file changed"
-    )
-    return "\n".join(lines) + "\n\n"

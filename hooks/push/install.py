@@ -4,7 +4,6 @@ not use pre-commit. The hook runs ``guardrail pre-push`` with the interpreter th
 
 from __future__ import annotations
 
-import argparse
 import os
 import shlex
 import stat
@@ -14,13 +13,11 @@ from pathlib import Path
 
 from hooks import proc
 from hooks.doctor.plumbing import INSTALL_MARKER
-from hooks.engine.gate import repo_root
 from hooks.errors import GuardrailError
 from hooks.push.snapshot import remove_snapshots
 
 MARKER = INSTALL_MARKER
 BACKUP_SUFFIX = ".before-guardrail"
-Emitted = tuple[int, str, str]
 
 
 def command() -> list[str]:
@@ -101,20 +98,3 @@ def uninstall(root: Path) -> str:
             + ("; restored the one it replaced" if restored else "")
         )
     return "\n".join(lines) + "\n"
-
-
-def add_install_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--force",
-        action="store_true",
-        help="move aside a pre-push hook guardrail did not write (to pre-push.before-guardrail, "
-        "which uninstall restores)",
-    )
-
-
-def handle_install(args: argparse.Namespace) -> Emitted:
-    return 0, install(repo_root(Path.cwd()), force=bool(args.force)), ""
-
-
-def handle_uninstall(args: argparse.Namespace) -> Emitted:
-    return 0, uninstall(repo_root(Path.cwd())), ""

@@ -1,38 +1,22 @@
-"""What the push entry points are asked to check: ``guardrail pre-push`` (a plain git hook, refs
-on stdin) and ``guardrail run`` under pre-commit's pre-push stage (refs in the environment).
-Both check the pushed commits, never the working tree."""
+"""What ``guardrail run`` under pre-commit's (or prek's) pre-push stage is asked to check: the
+refs in the hook's environment, completed from the running ``git push`` command line. (The plain
+git hook, ``guardrail pre-push``, reads git's lines on stdin: :mod:`hooks.commands.run`.)"""
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from hooks.errors import GuardrailError
 from hooks.push import gitpush, refs
 
 
-def pushed(
-    root: Path,
-    *,
-    pre_push: tuple[str, str] | None = None,
-    env: Mapping[str, str] | None = None,
-) -> refs.Push | None:
-    """What is being pushed: git's stdin lines for ``guardrail pre-push REMOTE URL``
-    (``pre_push``), else pre-commit's environment; None when this run is not a push."""
-    if pre_push is None:
-        found = refs.from_pre_commit(os.environ if env is None else env, root)
-        return None if found is None else with_running_push(root, found)
-    if sys.stdin is None or sys.stdin.isatty():
-        raise GuardrailError(
-            "guardrail pre-push reads git's pre-push lines on stdin; it is meant to run as git's "
-            "pre-push hook (guardrail install). To check the working tree, run guardrail run."
-        )
-    remote, url = pre_push
-    return refs.Push(remote or url, refs.parse_pre_push(sys.stdin.read()))
+def pushed(root: Path, env: Mapping[str, str] | None = None) -> refs.Push | None:
+    """The push pre-commit's environment describes, with the refs the running ``git push`` adds;
+    None when this run is not a push."""
+    found = refs.from_pre_commit(os.environ if env is None else env, root)
+    return None if found is None else with_running_push(root, found)
 
 
 def with_running_push(root: Path, found: refs.Push, argv: list[str] | None = None) -> refs.Push:
@@ -70,8 +54,3 @@ def with_running_push(root: Path, found: refs.Push, argv: list[str] | None = Non
             "checks every pushed ref",
         )
     return refs.Push(found.remote, (*found.refs, *extra), notes)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("remote", help="the remote's name (git passes it)")
-    parser.add_argument("url", nargs="?", default="", help="the remote's URL (git passes it)")

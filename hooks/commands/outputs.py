@@ -1,29 +1,24 @@
 """Which report goes where: ``--format``, ``--output``, ``--report FORMAT=PATH``, GitHub Actions.
 
-Planning is pure (options and environment in, a :class:`Plan` out); rendering is pure (results
-in, text out); the CLI does the writing.
+Planning is pure (options and environment in, a :class:`Plan` out); rendering is pure
+(:mod:`hooks.report.formats`); :func:`emit` writes the report files and hands the text for
+stdout back to the CLI.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import os
+import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+from hooks.commands import EXIT_ERROR, CommandOutcome
 from hooks.errors import GuardrailError
 from hooks.findings import CheckResult, RunInfo
-from hooks.report import github, junit, markdown, sarif, terminal
-from hooks.report import json as json_report
-from hooks.report.style import colorize
-
-Renderer = Callable[[RunInfo, Sequence[CheckResult]], str]
-FORMATS: dict[str, Renderer] = {
-    "terminal": terminal.render,
-    "json": json_report.render,
-    "github": github.render,
-    "junit": junit.render,
-    "sarif": sarif.render,
-    "markdown": markdown.render,
-}
+from hooks.report import formats
+from hooks.report.formats import FORMATS
+from hooks.report.style import use_color
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,15 +80,30 @@ def plan(options: ReportOptions, env: Mapping[str, str]) -> Plan:
     )
 
 
-def render(
-    fmt: str,
+def emit(
+    where: Plan,
     info: RunInfo,
     results: Sequence[CheckResult],
     *,
+    code: int,
+    color: str,
     verbose: bool = False,
-    color: bool = False,
-) -> str:
-    if fmt == "terminal":
-        text = terminal.render(info, results, verbose=verbose)
-        return colorize(text) if color else text
-    return FORMATS[fmt](info, results)
+) -> CommandOutcome:
+    """Write the planned report files; the text for stdout, and ``code`` unless a file could not
+    be written (then exit 2, and stderr says why)."""
+    paint = use_color(color, sys.stdout.isatty(), os.environ)
+    text = formats.render(where.stdout, info, results, verbose=verbose, color=paint)
+    if where.annotations:
+        text += formats.render("github", info, results)
+    targets = [(fmt, path, "w") for fmt, path in where.files]
+    if where.step_summary:
+        targets.append(("markdown", where.step_summary, "a"))
+    errors = ""
+    for fmt, path, mode in targets:
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            with open(path, mode, encoding="utf-8") as f:
+                f.write(formats.render(fmt, info, results))
+        except OSError as exc:
+            errors += f"guardrail: error: cannot write the {fmt} report to {path}: {exc}\n"
+    return CommandOutcome(EXIT_ERROR if errors else code, text, errors)

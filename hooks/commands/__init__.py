@@ -1,0 +1,32 @@
+"""One module per subcommand. Each turns argparse's namespace into its own typed options at once
+(nothing below this package sees argparse) and returns a :class:`CommandOutcome`, which only
+:mod:`hooks.cli` writes out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hooks.findings import CheckResult
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+OnDone = Callable[["CheckResult"], None]
+LiveStatus = Callable[[str], AbstractContextManager[OnDone | None]]
+"""The CLI's live terminal status for a colour mode: a context that yields what to call as each
+check finishes (None when stderr is not a terminal)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommandOutcome:
+    """What a subcommand did: its exit code and the text for stdout and stderr."""
+
+    code: int
+    stdout: str = ""
+    stderr: str = ""

@@ -1,0 +1,34 @@
+"""``guardrail init --from-ci``: write the settings doctor's comparisons call for
+(:mod:`hooks.doctor.init`), or with ``--dry-run`` show them."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+from hooks.commands import CommandOutcome
+from hooks.doctor.init import plan_edits, render
+from hooks.doctor.plumbing import installed_hook_check, load_precommit_config
+from hooks.engine.gate import repo_root
+
+
+@dataclass(frozen=True, slots=True)
+class InitOptions:
+    dry_run: bool = False
+
+
+def main(args: argparse.Namespace) -> CommandOutcome:
+    return init_from_ci(repo_root(Path.cwd()), InitOptions(dry_run=args.dry_run))
+
+
+def init_from_ci(root: Path, options: InitOptions) -> CommandOutcome:
+    """Apply (or with ``dry_run`` show) the edits; exit 1 when gaps remain that need a person."""
+    edits, manual, printed = plan_edits(root)
+    if not options.dry_run:
+        for edit in edits:
+            if edit.changed:
+                (root / edit.path).write_text(edit.after, encoding="utf-8")
+    installed = installed_hook_check(root, load_precommit_config(root)).ok
+    text = render(edits, manual, printed, dry_run=options.dry_run, hook_installed=installed)
+    return CommandOutcome(1 if manual or printed else 0, text)
