@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+CHECK_TOOLS: Mapping[str, str] = {
+    "ruff-check": "ruff",
+    "ruff-format": "ruff",
+    "mypy": "mypy",
+    "pytest": "pytest",
+}
+"""The tool each check runs: reports name it even for a check that could not start its tool."""
 
 
 class Status(enum.Enum):

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from hooks.errors import GuardrailError
-from hooks.push import install
+from hooks.githook import MARKER
 from hooks.push.refs import (
     Push,
     PushedRef,
@@ -213,7 +213,7 @@ def test_install_writes_a_marked_executable_hook_and_uninstall_removes_it(
     run = guardrail(repo, "install")
     assert run.code == 0, run
     hook = repo / ".git" / "hooks" / "pre-push"
-    assert install.MARKER in hook.read_text()
+    assert MARKER in hook.read_text()
     assert os.access(hook, os.X_OK)
     assert 'pre-push "$@"' in hook.read_text()
     doctor = guardrail(repo, "doctor")
@@ -235,7 +235,7 @@ def test_install_refuses_a_foreign_hook_unless_forced(tmp_path: Path, guardrail:
     assert hook.exists()
     run = guardrail(repo, "install", "--force")
     assert run.code == 0, run
-    assert install.MARKER in hook.read_text()
+    assert MARKER in hook.read_text()
     run = guardrail(repo, "uninstall")
     assert run.code == 0 and "restored" in run.out, run
     assert "pre-commit" in hook.read_text()
@@ -245,7 +245,7 @@ def test_install_honours_core_hooks_path(tmp_path: Path, guardrail: Any) -> None
     repo = make_repo(tmp_path / "r", motivating_files())
     git(repo, "config", "core.hooksPath", "githooks")
     assert guardrail(repo, "install").code == 0
-    assert install.MARKER in (repo / "githooks" / "pre-push").read_text()
+    assert MARKER in (repo / "githooks" / "pre-push").read_text()
     assert not (repo / ".git" / "hooks" / "pre-push").exists()
 
 

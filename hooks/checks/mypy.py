@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from hooks.checks.base import Invocation, ParseContext, ToolOutput, context_for, iter_lines, tail
-from hooks.findings import Finding, Outcome, Status, count_line
+from hooks.findings import CHECK_TOOLS, Finding, Outcome, Status, count_line
 from hooks.projects import Project, mypy_tool
 
 NAME = "mypy"
-TOOL = "mypy"
+TOOL = CHECK_TOOLS[NAME]
 
 TEST_DIRS = frozenset({"test", "tests", "testing"})
 INI_FILES = ("mypy.ini", ".mypy.ini", "setup.cfg")

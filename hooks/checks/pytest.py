@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from hooks.checks.base import Invocation, ParseContext, ToolOutput, context_for, tail
-from hooks.findings import Finding, Outcome, Status, plural
+from hooks.findings import CHECK_TOOLS, Finding, Outcome, Status, plural
 from hooks.projects import Project, pytest_tool
 
 NAME = "pytest"
-TOOL = "pytest"
+TOOL = CHECK_TOOLS[NAME]
 
 PLUGIN_DIR = Path(__file__).parent / "pytest_plugin"
 PLUGIN = "guardrail_pytest_plugin"

@@ -6,11 +6,11 @@ from dataclasses import replace
 
 from hooks.checks.base import Invocation, ParseContext, ToolOutput, context_for
 from hooks.checks.ruff_common import RUFF_MISSING, fix_enabled, parse_json
-from hooks.findings import Outcome, Status, count_line
+from hooks.findings import CHECK_TOOLS, Outcome, Status, count_line
 from hooks.projects import Project, ruff_tool
 
 NAME = "ruff-check"
-TOOL = "ruff"
+TOOL = CHECK_TOOLS[NAME]
 # Flags that would make the check rewrite the user's files (and then pass) or never exit.
 FORBIDDEN_ARGS = ("--fix", "--fix-only", "--add-noqa", "--watch", "-w")
 

@@ -6,11 +6,11 @@ from dataclasses import replace
 
 from hooks.checks.base import Invocation, ParseContext, ToolOutput, context_for
 from hooks.checks.ruff_common import RUFF_MISSING, parse_json
-from hooks.findings import Outcome, Status, plural
+from hooks.findings import CHECK_TOOLS, Outcome, Status, plural
 from hooks.projects import Project, ruff_tool
 
 NAME = "ruff-format"
-TOOL = "ruff"
+TOOL = CHECK_TOOLS[NAME]
 
 
 def plan(project: Project) -> Invocation | Outcome:

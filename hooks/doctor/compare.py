@@ -22,10 +22,8 @@ from hooks.ci import workflows
 from hooks.ci.args import Verdict, rebased_tokens, verdict_args
 from hooks.config import Layer
 from hooks.doctor.plumbing import (
-    INSTALL_MARKER,
     PlumbingCheck,
     ci_pins,
-    hook_path,
     installed_hook_check,
     load_precommit_config,
     mypy_config_check,
@@ -34,6 +32,7 @@ from hooks.doctor.plumbing import (
     version_checks,
 )
 from hooks.findings import plural
+from hooks.githook import MARKER, hook_path
 from hooks.projects import Project, load_projects
 from hooks.toolconfig import config_file, coverage_threshold, mypy_config_targets
 
@@ -471,8 +470,6 @@ def _plain_hook(root: Path) -> bool:
     if path is None:
         return False
     try:
-        return path.is_file() and INSTALL_MARKER in path.read_text(
-            encoding="utf-8", errors="replace"
-        )
+        return path.is_file() and MARKER in path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return False

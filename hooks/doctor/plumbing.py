@@ -15,11 +15,11 @@ from hooks.ci.args import SPECS, split
 from hooks.config import CHECKS
 from hooks.errors import GuardrailError
 from hooks.findings import Outcome, Status
+from hooks.githook import MARKER, hook_path
 from hooks.pins import Pin, project_pins, requirement_pin, satisfies
 from hooks.projects import Project, mypy_tool, ruff_tool
 
 PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
-INSTALL_MARKER = "# installed by guardrail install"
 PUSH_STAGES = frozenset({"pre-push", "push"})
 ALL_STAGES = frozenset({"pre-commit", "pre-push", "manual", "commit", "push"})
 MANIFEST_STAGES = frozenset({"pre-commit", "pre-push", "manual"})
@@ -186,16 +186,6 @@ def push_checks(config: Mapping[str, Any] | None) -> frozenset[str] | None:
     return frozenset().union(*(h.checks for h in hooks))
 
 
-def hook_path(root: Path) -> Path | None:
-    """Where git looks for this clone's pre-push hook (``core.hooksPath`` honoured); None
-    outside a git repository."""
-    out = proc.output(["git", "rev-parse", "--git-path", "hooks/pre-push"], cwd=root)
-    if out is None or not out.strip():
-        return None
-    path = Path(out.strip())
-    return path if path.is_absolute() else root / path
-
-
 def installed_hook_check(root: Path, config: Mapping[str, Any] | None) -> PlumbingCheck:
     name = "pre-push hook"
     path = hook_path(root)
@@ -213,7 +203,7 @@ def installed_hook_check(root: Path, config: Mapping[str, Any] | None) -> Plumbi
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         return PlumbingCheck(name, False, f"{shown} cannot be read: {exc.strerror}")
-    if INSTALL_MARKER in text:
+    if MARKER in text:
         return PlumbingCheck(name, True, f"{shown} installed by guardrail install")
     if "pre-commit" in text:
         if push_checks(config) is None:

@@ -12,11 +12,10 @@ import sysconfig
 from pathlib import Path
 
 from hooks import proc
-from hooks.doctor.plumbing import INSTALL_MARKER
 from hooks.errors import GuardrailError
+from hooks.githook import MARKER
 from hooks.push.snapshot import remove_snapshots
 
-MARKER = INSTALL_MARKER
 BACKUP_SUFFIX = ".before-guardrail"
 
 

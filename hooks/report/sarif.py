@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
-from hooks.checks.registry import all_checks
-from hooks.findings import CheckResult, Finding, RunInfo, Status
+from hooks.findings import CHECK_TOOLS, CheckResult, Finding, RunInfo, Status
 
 SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -36,10 +35,7 @@ BASE = "%SRCROOT%"
 
 
 def _tool_of(r: CheckResult) -> str:
-    if r.tool:
-        return r.tool
-    module = all_checks().get(r.check)
-    return module.TOOL if module is not None else r.check
+    return r.tool or CHECK_TOOLS.get(r.check, r.check)
 
 
 def _location(f: Finding, project: str) -> dict[str, Any]:
