@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hooks import proc
+from hooks import git
 
 MARKER = "# installed by guardrail install"
 
@@ -13,7 +13,7 @@ MARKER = "# installed by guardrail install"
 def hook_path(root: Path) -> Path | None:
     """Where git looks for this clone's pre-push hook (``core.hooksPath`` honoured); None
     outside a git repository."""
-    out = proc.output(["git", "rev-parse", "--git-path", "hooks/pre-push"], cwd=root)
+    out = git.output(root, "rev-parse", "--git-path", "hooks/pre-push")
     if out is None or not out.strip():
         return None
     path = Path(out.strip())

@@ -155,14 +155,6 @@ def run(
         )
 
 
-def output(argv: Sequence[str], *, cwd: str | os.PathLike[str] | None = None) -> str | None:
-    """Stdout of a quick command such as ``git rev-parse``, or None when it failed."""
-    res = run(argv, cwd=cwd, timeout=60)
-    if res.missing or res.timed_out or res.returncode != 0:
-        return None
-    return res.stdout
-
-
 def terminate_all(grace: float = 1.0) -> None:
     """End every live child's process group: SIGTERM, then SIGKILL after ``grace`` seconds."""
     with _live_lock:

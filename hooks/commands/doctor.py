@@ -9,7 +9,7 @@ from pathlib import Path
 from hooks.commands import CommandOutcome
 from hooks.doctor.compare import diagnose
 from hooks.doctor.render import render_json, render_text
-from hooks.engine.gate import repo_root
+from hooks.git import repo_root
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,11 @@ from pathlib import Path
 
 from hooks.commands import EXIT_INTERRUPTED, CommandOutcome, LiveStatus, outputs
 from hooks.engine.fix import FixStep, fix_tree
-from hooks.engine.gate import RunOptions, repo_root
+from hooks.engine.gate import RunOptions
 from hooks.engine.run import Interrupted
 from hooks.errors import GuardrailError
 from hooks.findings import plural
+from hooks.git import repo_root
 
 
 def main(args: argparse.Namespace, live: LiveStatus) -> CommandOutcome:

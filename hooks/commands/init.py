@@ -10,7 +10,7 @@ from pathlib import Path
 from hooks.commands import CommandOutcome
 from hooks.doctor.init import plan_edits, render
 from hooks.doctor.plumbing import installed_hook_check, load_precommit_config
-from hooks.engine.gate import repo_root
+from hooks.git import repo_root
 
 
 @dataclass(frozen=True, slots=True)

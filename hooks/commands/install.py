@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from hooks.commands import EXIT_OK, CommandOutcome
-from hooks.engine.gate import repo_root
+from hooks.git import repo_root
 from hooks.push import install as hook
 
 

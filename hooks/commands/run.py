@@ -13,10 +13,11 @@ from pathlib import Path
 from hooks import __version__, layers
 from hooks.commands import EXIT_INTERRUPTED, EXIT_OK, CommandOutcome, LiveStatus, outputs
 from hooks.config import CHECKS
-from hooks.engine.gate import RunOptions, outside_git_note, repo_root, run_tree
+from hooks.engine.gate import RunOptions, outside_git_note, run_tree
 from hooks.engine.run import Interrupted
 from hooks.errors import GuardrailError
 from hooks.findings import RunInfo
+from hooks.git import repo_root
 from hooks.push import precommit, summary
 from hooks.push.check import TargetOutcome, check_push, exit_code
 from hooks.push.refs import Push, parse_pre_push

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hooks import proc
+from hooks import git
 from hooks.checks.base import Invocation
 from hooks.checks.registry import all_checks
 from hooks.ci import workflows
@@ -101,19 +101,8 @@ class Context:
 
 def python_files(root: Path) -> tuple[str, ...]:
     """Tracked and untracked-but-not-ignored Python files, repo-relative."""
-    out = proc.output(
-        [
-            "git",
-            "ls-files",
-            "-z",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-            "--",
-            "*.py",
-            "*.pyi",
-        ],
-        cwd=root,
+    out = git.output(
+        root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.py", "*.pyi"
     )
     if out is not None:
         return tuple(sorted({p for p in out.split("\0") if p.endswith(PY_SUFFIXES)}))

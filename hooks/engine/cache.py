@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hooks import proc
+from hooks import git
 from hooks.findings import CheckResult, Status
 from hooks.projects import Project, Tool, mypy_tool, pytest_tool, ruff_tool
 
@@ -64,18 +64,6 @@ class Hit:
         return f"verified earlier at {when}, cached; --no-cache to rerun"
 
 
-def _git(root: Path, *args: str, env: Mapping[str, str] | None = None) -> str | None:
-    res = proc.run(["git", *args], cwd=root, env=env, timeout=120)
-    if res.missing or res.timed_out or res.returncode != 0:
-        return None
-    return res.stdout.strip()
-
-
-def git_common_dir(root: Path) -> Path | None:
-    out = _git(root, "rev-parse", "--git-common-dir")
-    return (root / out).resolve() if out else None
-
-
 def worktree_tree(root: Path) -> str | None:
     """The git tree id of the working tree as it is now, untracked not-ignored files included
     (and, after a colon each, the same for every checked-out submodule).
@@ -84,7 +72,7 @@ def worktree_tree(root: Path) -> str | None:
     throwaway object directory (the repository's objects are read as an alternate), so nothing
     under ``.git`` changes: not the index, not the object store.
     """
-    out = _git(root, "rev-parse", "--git-path", "index", "--git-path", "objects")
+    out = git.output(root, "rev-parse", "--git-path", "index", "--git-path", "objects", timeout=120)
     if out is None or len(out.splitlines()) != 2:
         return None
     index, objects = (root / line for line in out.splitlines())
@@ -100,10 +88,10 @@ def worktree_tree(root: Path) -> str | None:
         env["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = str(objects.resolve())
         if not _unhide(root, env):
             return None
-        if _git(root, "add", "-A", "--", ":/", env=env) is None:
+        if git.output(root, "add", "-A", "--", ":/", env=env, timeout=120) is None:
             return None
-        tree = _git(root, "write-tree", env=env)
-        staged = _git(root, "ls-files", "--stage", "-z", env=env)
+        tree = git.output(root, "write-tree", env=env, timeout=120)
+        staged = git.output(root, "ls-files", "--stage", "-z", env=env, timeout=120)
     if tree is None or staged is None:
         return None
     # A submodule is a commit id in the tree; its edited files are checked all the same.
@@ -115,13 +103,13 @@ def worktree_tree(root: Path) -> str | None:
             if sub is None:
                 return None
             subs.append(f"{rel}={sub}")
-    return ":".join([tree, *subs])
+    return ":".join([tree.strip(), *subs])
 
 
 def _unhide(root: Path, env: Mapping[str, str]) -> bool:
     """Clear assume-unchanged and skip-worktree in the throwaway index: ``git add`` skips such
     files, so an edit to one would leave the tree id, and a stale green, unchanged."""
-    listing = _git(root, "ls-files", "-v", "-z", env=env)
+    listing = git.output(root, "ls-files", "-v", "-z", env=env, timeout=120)
     if listing is None:
         return False
     hidden = [e[2:] for e in listing.split("\0") if len(e) > 2 and (e[0].islower() or e[0] == "S")]
@@ -129,14 +117,8 @@ def _unhide(root: Path, env: Mapping[str, str]) -> bool:
         return True
     paths = "".join(f"{path}\0" for path in hidden).encode()
     for flag in ("--no-assume-unchanged", "--no-skip-worktree"):  # one flag a call takes effect
-        res = proc.run(
-            ["git", "update-index", flag, "-z", "--stdin"],
-            cwd=root,
-            env=env,
-            stdin=paths,
-            timeout=120,
-        )
-        if res.missing or res.timed_out or res.returncode != 0:
+        argv = ("update-index", flag, "-z", "--stdin")
+        if git.output(root, *argv, env=env, stdin=paths, timeout=120) is None:
             return False
     return True
 
@@ -165,8 +147,15 @@ def outside_inputs(root: Path) -> dict[str, str]:
         for name in CONFIG_NAMES
     }
     candidates.update((str(path), path) for path in _user_configs())
-    ignored = _git(
-        root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"
+    ignored = git.output(
+        root,
+        "ls-files",
+        "-z",
+        "--others",
+        "--ignored",
+        "--exclude-standard",
+        "--directory",
+        timeout=120,
     )
     for rel in (ignored or "").split("\0"):
         wanted = Path(rel).name in CONFIG_NAMES or rel.endswith(IGNORED_CODE)
@@ -278,7 +267,7 @@ class Store:
 
     @classmethod
     def for_repo(cls, root: Path) -> Store | None:
-        common = git_common_dir(root)
+        common = git.common_dir(root)
         return None if common is None else cls(common / "guardrail" / "verdicts")
 
     def lookup(self, key: str) -> Hit | None:

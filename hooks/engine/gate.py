@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from hooks import __version__, proc
+from hooks import __version__, git
 from hooks.config import Layer
 from hooks.engine.plan import plan
 from hooks.engine.run import run_all
@@ -46,27 +46,8 @@ class RunOutcome:
         return exit_code_for(self.results)
 
 
-def repo_root(start: Path) -> Path:
-    """The top of the git work tree holding ``start``; ``start`` itself outside git.
-
-    A bare repository or a git dir has no work tree to check: that is an error, not a pass.
-    """
-    answer = proc.output(
-        ["git", "rev-parse", "--is-bare-repository", "--is-inside-git-dir"], cwd=start
-    )
-    if answer is not None and "true" in answer.split():
-        raise GuardrailError(
-            f"{start} is a bare git repository or inside a git dir: there is no work tree to "
-            "check. Run guardrail in a clone or a worktree of the repository."
-        )
-    top = proc.output(["git", "rev-parse", "--show-toplevel"], cwd=start)
-    if top is None or not top.strip():
-        return start.resolve()
-    return Path(top.strip())
-
-
 def outside_git_note(root: Path) -> str | None:
-    if proc.output(["git", "rev-parse", "--git-dir"], cwd=root) is None:
+    if git.output(root, "rev-parse", "--git-dir") is None:
         return f"{root} is not in a git repository: checked the folder as it is"
     return None
 

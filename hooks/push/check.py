@@ -6,11 +6,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from hooks import proc
+from hooks import git
 from hooks.engine.gate import RunOptions, RunOutcome, run_tree
 from hooks.findings import CheckResult
 from hooks.projects import discover
-from hooks.push.refs import Push, Target, _git, describe, targets
+from hooks.push.refs import Push, Target, describe, targets
 from hooks.push.snapshot import repo_env_removed, snapshot
 
 
@@ -19,14 +19,13 @@ def working_tree_note(repo: Path, sha: str) -> str | None:
 
     ``--no-optional-locks`` keeps ``git status`` from refreshing (rewriting) the user's index.
     """
-    head = proc.output(["git", "rev-parse", "--verify", "--quiet", "HEAD"], cwd=repo)
+    head = git.output(repo, "rev-parse", "--verify", "--quiet", "HEAD")
     if head is not None and head.strip() != sha:
-        branch = proc.output(["git", "symbolic-ref", "--quiet", "--short", "HEAD"], cwd=repo)
+        branch = git.output(repo, "symbolic-ref", "--quiet", "--short", "HEAD")
         name = branch.strip() if branch else head.strip()[:7]
         return f"the working tree ({name}) is not the pushed commit and was not checked"
-    status = proc.output(
-        ["git", "--no-optional-locks", "status", "--porcelain=v1", "-z", "--no-renames", "-uall"],
-        cwd=repo,
+    status = git.output(
+        repo, "--no-optional-locks", "status", "--porcelain=v1", "-z", "--no-renames", "-uall"
     )
     dirty = sum(1 for e in (status or "").split("\0") if len(e) > 3 and e[2] == " ")
     if dirty:
@@ -72,7 +71,7 @@ def check_push(
         with snapshot(repo, target.sha) as root, repo_env_removed():
             if prepare is not None:
                 prepare(root)
-            tree = _git(repo, "rev-parse", f"{target.sha}^{{tree}}").strip()
+            tree = git.check_output(repo, "rev-parse", f"{target.sha}^{{tree}}").strip()
             outcome = run_tree(
                 root,
                 options,

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hooks import proc
+from hooks import git
 
 ZERO = "0" * 40
 VALUE_OPTIONS = frozenset({"-o", "--push-option", "--repo", "--receive-pack", "--exec"})
@@ -99,18 +99,18 @@ def parse(argv: Sequence[str]) -> PushCommand | None:
 
 
 def _rev(repo: Path, name: str) -> str | None:
-    out = proc.output(["git", "rev-parse", "--verify", "-q", name], cwd=repo)
+    out = git.output(repo, "rev-parse", "--verify", "-q", name)
     return out.strip() if out else None
 
 
 def _full_name(repo: Path, name: str) -> str | None:
-    out = proc.output(["git", "rev-parse", "--symbolic-full-name", name], cwd=repo)
+    out = git.output(repo, "rev-parse", "--symbolic-full-name", name)
     full = out.strip() if out else ""
     return full or None
 
 
 def _refs(repo: Path, prefix: str) -> list[str]:
-    out = proc.output(["git", "for-each-ref", "--format=%(refname)", prefix], cwd=repo) or ""
+    out = git.output(repo, "for-each-ref", "--format=%(refname)", prefix) or ""
     return [line for line in out.splitlines() if line]
 
 
@@ -167,8 +167,8 @@ def resolve(
 
 def default_push_is_single(repo: Path, remote: str) -> bool:
     """Whether a ``git push <remote>`` with no refspec sends one branch (the current one)."""
-    configured = proc.output(["git", "config", "--get-all", f"remote.{remote}.push"], cwd=repo)
+    configured = git.output(repo, "config", "--get-all", f"remote.{remote}.push")
     if configured and configured.strip():
         return False
-    mode = (proc.output(["git", "config", "push.default"], cwd=repo) or "simple").strip()
+    mode = (git.output(repo, "config", "push.default") or "simple").strip()
     return mode != "matching"

@@ -11,9 +11,8 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from hooks import proc
 from hooks.errors import GuardrailError
-from hooks.githook import MARKER
+from hooks.githook import MARKER, hook_path
 from hooks.push.snapshot import remove_snapshots
 
 BACKUP_SUFFIX = ".before-guardrail"
@@ -37,13 +36,12 @@ def hook_script(argv: list[str]) -> str:
     )
 
 
-def hooks_dir(root: Path) -> Path:
-    """Where git looks for hooks: ``core.hooksPath`` when set, else ``.git/hooks``."""
-    out = proc.output(["git", "rev-parse", "--git-path", "hooks"], cwd=root)
-    if out is None:
+def hook_file(root: Path) -> Path:
+    """Where git looks for the pre-push hook (``core.hooksPath`` honoured)."""
+    hook = hook_path(root)
+    if hook is None:
         raise GuardrailError(f"{root} is not inside a git repository: nothing to install into")
-    path = Path(out.strip())
-    return path if path.is_absolute() else root / path
+    return hook
 
 
 def ours(path: Path) -> bool:
@@ -57,7 +55,7 @@ def ours(path: Path) -> bool:
 def install(root: Path, *, force: bool = False) -> str:
     """Write the pre-push hook; a hook someone else wrote is kept unless ``force`` (then it is
     moved aside to ``pre-push.before-guardrail``, which ``uninstall`` restores)."""
-    hook = hooks_dir(root) / "pre-push"
+    hook = hook_file(root)
     if hook.exists() and not ours(hook):
         if not force:
             raise GuardrailError(
@@ -76,7 +74,7 @@ def install(root: Path, *, force: bool = False) -> str:
 def uninstall(root: Path) -> str:
     """Remove the hook if guardrail wrote it (restoring a hook ``install --force`` moved aside),
     and the snapshot worktrees pushes were checked in."""
-    hook = hooks_dir(root) / "pre-push"
+    hook = hook_file(root)
     if hook.exists() and not ours(hook):
         raise GuardrailError(
             f"{hook} was not written by guardrail install; it was left alone. Remove it by hand "

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from hooks import proc
+from hooks import git
 from hooks.config import ProjectConfig
 from hooks.errors import GuardrailError
 
@@ -84,21 +84,8 @@ def parse_pre_push(text: str) -> tuple[PushedRef, ...]:
     return tuple(refs)
 
 
-def _git(repo: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
-    res = proc.run(["git", *args], cwd=repo, env=env, timeout=300)
-    if res.missing:
-        raise GuardrailError("git is not installed or not on PATH; the push cannot be checked")
-    if res.returncode != 0:
-        detail = (res.stderr or res.stdout).strip().splitlines()
-        raise GuardrailError(
-            f"git {' '.join(args)} failed in {repo}: {detail[-1] if detail else res.returncode}"
-        )
-    return res.stdout
-
-
 def _has_commit(repo: Path, sha: str) -> bool:
-    res = proc.run(["git", "cat-file", "-e", f"{sha}^{{commit}}"], cwd=repo, timeout=60)
-    return res.returncode == 0
+    return git.output(repo, "cat-file", "-e", f"{sha}^{{commit}}") is not None
 
 
 def from_pre_commit(env: Mapping[str, str], repo: Path) -> Push | None:
@@ -124,7 +111,7 @@ def from_pre_commit(env: Mapping[str, str], repo: Path) -> Push | None:
 
 
 def _rev(repo: Path, name: str) -> str:
-    return _git(repo, "rev-parse", "--verify", "--quiet", f"{name}^{{commit}}").strip()
+    return git.check_output(repo, "rev-parse", "--verify", "--quiet", f"{name}^{{commit}}").strip()
 
 
 def changed_paths(repo: Path, remote: str, ref: PushedRef) -> frozenset[str] | None:
@@ -135,13 +122,17 @@ def changed_paths(repo: Path, remote: str, ref: PushedRef) -> frozenset[str] | N
     merge base with them; a range that holds a root commit changes everything.
     """
     if not ref.new_branch and _has_commit(repo, ref.remote_sha):
-        out = _git(repo, "diff", "--name-only", "-z", "--no-renames", ref.remote_sha, ref.local_sha)
+        out = git.check_output(
+            repo, "diff", "--name-only", "-z", "--no-renames", ref.remote_sha, ref.local_sha
+        )
         return frozenset(p for p in out.split("\0") if p)
     not_remote = (f"--remotes={remote}",) if remote else ("--remotes",)
-    roots = _git(repo, "rev-list", "--max-parents=0", ref.local_sha, "--not", *not_remote)
+    roots = git.check_output(
+        repo, "rev-list", "--max-parents=0", ref.local_sha, "--not", *not_remote
+    )
     if roots.strip():
         return None
-    out = _git(
+    out = git.check_output(
         repo,
         "log",
         "-m",
@@ -165,11 +156,9 @@ def targets(repo: Path, push: Push) -> list[Target]:
     for ref in push.refs:
         if ref.deletion:
             continue
-        peeled = proc.output(
-            ["git", "rev-parse", "--verify", "-q", f"{ref.local_sha}^{{commit}}"], cwd=repo
-        )
+        peeled = git.output(repo, "rev-parse", "--verify", "-q", f"{ref.local_sha}^{{commit}}")
         if not peeled:
-            if proc.run(["git", "cat-file", "-e", ref.local_sha], cwd=repo).returncode != 0:
+            if git.output(repo, "cat-file", "-e", ref.local_sha, timeout=None) is None:
                 raise GuardrailError(
                     f"the push sends {ref.local_sha} ({ref.local_ref}), which is not in the "
                     f"repository at {repo}: there is nothing to check it against"

@@ -17,8 +17,8 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+from hooks import git
 from hooks.errors import GuardrailError
-from hooks.push.refs import _git
 
 LEGACY_SNAPSHOT_DIR = "guardrail/snapshots"
 SLOTS = 4
@@ -50,9 +50,13 @@ def repo_env_removed() -> Iterator[None]:
 
 
 def common_dir(repo: Path) -> Path:
-    out = _git(repo, "rev-parse", "--git-common-dir").strip()
-    path = Path(out)
-    return path if path.is_absolute() else (repo / path).resolve()
+    found = git.common_dir(repo)
+    if found is None:
+        raise GuardrailError(
+            f"git rev-parse --git-common-dir failed in {repo}: not a git repository, or git is "
+            "not on PATH; the push cannot be checked"
+        )
+    return found
 
 
 def snapshot_base(repo: Path) -> Path:
@@ -71,7 +75,7 @@ def snapshot_base(repo: Path) -> Path:
 
 def _snapshot_git(path: Path, *args: str) -> str:
     """git inside the snapshot, with the user's hooks off: checking out fires post-checkout."""
-    return _git(path, "-c", "core.hooksPath=/dev/null", *args, env=_clean_env())
+    return git.check_output(path, "-c", "core.hooksPath=/dev/null", *args, env=_clean_env())
 
 
 def _lock_slot(base: Path) -> tuple[int, int]:
@@ -150,7 +154,7 @@ def remove_snapshots(repo: Path) -> int:
     Slots in use by a running check are left alone.
     """
     bases = (snapshot_base(repo), (common_dir(repo) / LEGACY_SNAPSHOT_DIR).resolve())
-    out = _git(repo, "worktree", "list", "--porcelain")
+    out = git.check_output(repo, "worktree", "list", "--porcelain")
     paths = [Path(line[9:]) for line in out.splitlines() if line.startswith("worktree ")]
     removed = 0
     for path in paths:
