@@ -128,6 +128,12 @@ def exit_code_for(results: list[CheckResult] | tuple[CheckResult, ...]) -> int:
     return 0
 
 
+def int_or_none(value: object) -> int | None:
+    """A line or column from a tool's JSON: the integer, or None for anything else (``true``
+    included, which Python counts as an int)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hooks.checks.base import Invocation, ParseContext, ToolOutput, context_for, iter_lines, tail
-from hooks.findings import CHECK_TOOLS, Finding, Outcome, Status, count_line
+from hooks.findings import CHECK_TOOLS, Finding, Outcome, Status, count_line, int_or_none
 from hooks.projects import Project, mypy_tool
 
 NAME = "mypy"
@@ -165,21 +165,17 @@ def plan(project: Project) -> Invocation | Outcome:
     )
 
 
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _from_json(obj: dict[str, Any], context: ParseContext) -> Finding | None:
     if obj.get("severity") != "error" or not isinstance(obj.get("file"), str):
         return None
-    column = _int(obj.get("column"))
+    column = int_or_none(obj.get("column"))
     return Finding(
         check=NAME,
         path=context.paths(obj["file"]),
-        line=_int(obj.get("line")),
+        line=int_or_none(obj.get("line")),
         column=column + 1 if column is not None and column >= 0 else None,
-        end_line=_int(obj.get("end_line")),
-        end_column=_int(obj.get("end_column")),
+        end_line=int_or_none(obj.get("end_line")),
+        end_column=int_or_none(obj.get("end_column")),
         code=str(obj.get("code") or "mypy"),
         message=str(obj.get("message") or ""),
         url=_docs_url(obj.get("code")),

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hooks.checks.base import Invocation, ParseContext, ToolOutput, context_for, tail
-from hooks.findings import CHECK_TOOLS, Finding, Outcome, Status, plural
+from hooks.findings import CHECK_TOOLS, Finding, Outcome, Status, int_or_none, plural
 from hooks.projects import Project, pytest_tool
 
 NAME = "pytest"
@@ -92,7 +92,7 @@ def _problem_finding(problem: dict[str, Any], context: ParseContext) -> Finding:
     return Finding(
         check=NAME,
         path=context.paths(path) if isinstance(path, str) else None,
-        line=line if isinstance(line, int) else None,
+        line=int_or_none(line),
         column=None,
         code=code,
         message=f"{label}: {message}" if message else label,

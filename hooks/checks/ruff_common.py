@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hooks.checks.base import ParseContext, ToolOutput, iter_lines, tail
-from hooks.findings import Finding, Outcome, Status
+from hooks.findings import Finding, Outcome, Status, int_or_none
 
 RUFF_MISSING = Outcome(
     Status.ERROR,
@@ -40,10 +40,6 @@ def fix_enabled(project_dir: Path) -> bool:
     return False
 
 
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _finding(item: dict[str, Any], context: ParseContext, default_code: str) -> Finding:
     loc = item.get("location") or {}
     end = item.get("end_location") or {}
@@ -54,10 +50,10 @@ def _finding(item: dict[str, Any], context: ParseContext, default_code: str) -> 
     return Finding(
         check=context.check,
         path=sys.intern(context.paths(filename)) if isinstance(filename, str) else None,
-        line=_int(loc.get("row")),
-        column=_int(loc.get("column")),
-        end_line=_int(end.get("row")),
-        end_column=_int(end.get("column")),
+        line=int_or_none(loc.get("row")),
+        column=int_or_none(loc.get("column")),
+        end_line=int_or_none(end.get("row")),
+        end_column=int_or_none(end.get("column")),
         code=sys.intern(str(item.get("code") or default_code)),
         message=str(item.get("message") or ""),
         fixable=fixable,
