@@ -114,12 +114,13 @@ CHECK_KEYS: dict[str, dict[str, Validator]] = {
 ROOT_ONLY_KEYS: dict[str, Validator] = {"projects": _str_list}
 
 
-def read_pyproject(path: Path) -> dict[str, Any]:
-    """The parsed file; a clear error when it is not valid TOML."""
+def read_toml(path: Path) -> dict[str, Any]:
+    """The parsed file. One that cannot be read or is not valid TOML (UTF-8) is an error naming
+    it: the one policy of every TOML read. A caller that can do without the file catches it."""
     try:
         with path.open("rb") as f:
             return tomllib.load(f)
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise GuardrailError(f"{path}: not valid TOML: {exc}. Fix the file and run again.") from exc
     except OSError as exc:
         raise GuardrailError(f"{path}: cannot be read: {exc.strerror}") from exc
@@ -200,7 +201,7 @@ def load_project_layer(project_dir: Path, *, repo_root: bool = False) -> Layer:
     path = project_dir / "pyproject.toml"
     if not path.is_file():
         return {}
-    layer = parse_table(guardrail_table(read_pyproject(path), path), str(path), root=repo_root)
+    layer = parse_table(guardrail_table(read_toml(path), path), str(path), root=repo_root)
     layer.pop("projects", None)
     return layer
 
@@ -210,7 +211,7 @@ def root_projects(repo_root: Path) -> tuple[str, ...] | None:
     path = repo_root / "pyproject.toml"
     if not path.is_file():
         return None
-    table = guardrail_table(read_pyproject(path), path)
+    table = guardrail_table(read_toml(path), path)
     if "projects" not in table:
         return None
     value = _validate("tool.guardrail.projects", table["projects"], _str_list, str(path))

@@ -8,11 +8,13 @@ Poetry's dependency tables, ``requirements*.txt``, ``uv.lock``/``poetry.lock``/`
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from hooks.config import read_toml
+from hooks.errors import GuardrailError
 
 PINNED_TOOLS = ("ruff", "mypy")
 LOCK_FILES = ("uv.lock", "poetry.lock", "pdm.lock")
@@ -95,9 +97,10 @@ def _pyproject_pins(data: Mapping[str, Any], rel: str) -> Iterator[Pin]:
 
 
 def _load_toml(path: Path) -> dict[str, Any] | None:
+    """A lock file or pyproject.toml; a broken one pins nothing."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return read_toml(path)
+    except GuardrailError:
         return None
 
 

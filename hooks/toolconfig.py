@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import configparser
 import posixpath
-import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-MYPY_FILES = ("mypy.ini", ".mypy.ini", "pyproject.toml", "setup.cfg")
+from hooks.config import read_toml
+from hooks.errors import GuardrailError
+
+MYPY_FILES = ("mypy.ini", ".mypy.ini", "pyproject.toml", "setup.cfg")  # mypy's own order
+MYPY_TARGET_KEYS = ("files", "packages", "modules")
 PYTEST_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
 _INI_SECTIONS = {
     ("mypy", "mypy.ini"): "mypy",
@@ -27,9 +31,11 @@ _INI_SECTIONS = {
 
 
 def _toml(path: Path) -> dict[str, Any]:
+    """The file's data; one that is missing or broken configures nothing (the tool reading it
+    reports that itself)."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return read_toml(path)
+    except GuardrailError:
         return {}
 
 
@@ -42,17 +48,26 @@ def _ini(path: Path) -> configparser.ConfigParser | None:
     return parser
 
 
-def _has_section(tool: str, path: Path) -> bool:
+def section(tool: str, path: Path) -> Mapping[str, Any] | None:
+    """``tool``'s settings in the config file at ``path``; None when the file is missing,
+    unreadable, or does not configure ``tool`` (pytest.ini always does)."""
+    if not path.is_file():
+        return None
     if path.name == "pyproject.toml":
         table = _toml(path).get("tool", {})
-        if tool == "mypy":
-            return isinstance(table, dict) and "mypy" in table
-        pytest_table = table.get("pytest", {}) if isinstance(table, dict) else {}
-        return isinstance(pytest_table, dict) and bool(pytest_table)
+        if not isinstance(table, dict) or tool not in table:
+            return None
+        found = table[tool]
+        if tool == "pytest":
+            return found if isinstance(found, dict) and found else None
+        return found if isinstance(found, dict) else {}
     if tool == "pytest" and path.name in ("pytest.ini", ".pytest.ini"):
-        return True
+        return {}
     parser = _ini(path)
-    return parser is not None and parser.has_section(_INI_SECTIONS[(tool, path.name)])
+    name = _INI_SECTIONS[(tool, path.name)]
+    if parser is None or not parser.has_section(name):
+        return None
+    return dict(parser.items(name))
 
 
 def config_file(tool: str, root: Path, start: str) -> str | None:
@@ -63,34 +78,43 @@ def config_file(tool: str, root: Path, start: str) -> str | None:
     while True:
         folder = root / rel if rel != "." else root
         for name in names:
-            if (folder / name).is_file() and _has_section(tool, folder / name):
+            if section(tool, folder / name) is not None:
                 return name if rel == "." else f"{rel}/{name}"
         if rel in (".", "", "/"):
             return None
         rel = posixpath.dirname(rel) or "."
 
 
+def mypy_config(folder: Path) -> tuple[str, Mapping[str, Any]] | None:
+    """The file mypy reads its config from when started in ``folder`` (in mypy's own order) and
+    its ``[mypy]`` settings; None when there is none."""
+    for name in MYPY_FILES:
+        found = section("mypy", folder / name)
+        if found is not None:
+            return name, found
+    return None
+
+
+def mypy_names_targets(folder: Path) -> bool:
+    """Whether mypy's config names what to check (``files``, ``packages`` or ``modules``)."""
+    found = mypy_config(folder)
+    return found is not None and any(key in found[1] for key in MYPY_TARGET_KEYS)
+
+
 def mypy_config_targets(folder: Path) -> tuple[str, ...] | None:
     """``files`` from the mypy config in ``folder`` (``.`` for ``packages``/``modules``)."""
-    for name in ("mypy.ini", ".mypy.ini", "setup.cfg"):
-        path = folder / name
-        parser = _ini(path) if path.is_file() else None
-        if parser is not None and parser.has_section("mypy"):
-            if parser.has_option("mypy", "files"):
-                raw = parser.get("mypy", "files")
-                return tuple(p.strip() for p in raw.replace("\n", ",").split(",") if p.strip())
-            if parser.has_option("mypy", "packages") or parser.has_option("mypy", "modules"):
-                return (".",)
-            return None
-    section = _toml(folder / "pyproject.toml").get("tool", {}).get("mypy")
-    if isinstance(section, dict):
-        files = section.get("files")
-        if isinstance(files, str):
-            return tuple(p.strip() for p in files.split(",") if p.strip())
-        if isinstance(files, list):
-            return tuple(str(p) for p in files)
-        if "packages" in section or "modules" in section:
-            return (".",)
+    found = mypy_config(folder)
+    if found is None:
+        return None
+    name, settings = found
+    files = settings.get("files")
+    if isinstance(files, str):
+        listed = files if name == "pyproject.toml" else files.replace("\n", ",")
+        return tuple(p.strip() for p in listed.split(",") if p.strip())
+    if isinstance(files, list):
+        return tuple(str(p) for p in files)
+    if "packages" in settings or "modules" in settings:
+        return (".",)
     return None
 
 
@@ -99,9 +123,9 @@ def coverage_threshold(folder: Path) -> bool:
     report = _toml(folder / "pyproject.toml").get("tool", {}).get("coverage", {})
     if isinstance(report, dict) and "fail_under" in (report.get("report") or {}):
         return True
-    for name, section in ((".coveragerc", "report"), ("setup.cfg", "coverage:report")):
+    for name, heading in ((".coveragerc", "report"), ("setup.cfg", "coverage:report")):
         path = folder / name
         parser = _ini(path) if path.is_file() else None
-        if parser is not None and parser.has_option(section, "fail_under"):
+        if parser is not None and parser.has_option(heading, "fail_under"):
             return True
     return False

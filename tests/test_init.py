@@ -3,6 +3,9 @@ config discovery."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +14,12 @@ from ruamel.yaml import YAML
 from hooks.doctor.init import apply_changes, edit_precommit, new_precommit_config
 from hooks.doctor.plumbing import guardrail_hooks, precommit_check, push_checks
 from hooks.errors import GuardrailError
-from hooks.toolconfig import config_file, coverage_threshold, mypy_config_targets
+from hooks.toolconfig import (
+    config_file,
+    coverage_threshold,
+    mypy_config_targets,
+    mypy_names_targets,
+)
 from tests.fixtures import write_files
 
 PYPROJECT = """\
@@ -149,6 +157,30 @@ def test_config_discovery_walks_up_to_the_root(tmp_path: Path) -> None:
     assert mypy_config_targets(tmp_path / "web") == ("a.py", "b")
     assert mypy_config_targets(tmp_path / "backend") is None
     assert coverage_threshold(tmp_path / "web") and not coverage_threshold(tmp_path / "backend")
+
+
+def test_mypy_config_is_found_in_mypys_own_order(tmp_path: Path) -> None:
+    """With both pyproject.toml and setup.cfg configuring it, mypy reads pyproject.toml."""
+    write_files(
+        tmp_path,
+        {
+            "setup.cfg": "[mypy]\nfiles = bad.py\n",
+            "pyproject.toml": '[tool.mypy]\nfiles = ["good.py"]\n',
+            "bad.py": "x: int = 'no'\n",
+            "good.py": "x: int = 1\n",
+        },
+    )
+    mypy = subprocess.run(
+        [sys.executable, "-m", "mypy", "--cache-dir", os.devnull],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert mypy.returncode == 0, mypy.stdout + mypy.stderr  # it checked good.py
+    assert config_file("mypy", tmp_path, ".") == "pyproject.toml"
+    assert mypy_config_targets(tmp_path) == ("good.py",)
+    assert mypy_names_targets(tmp_path)
 
 
 def test_a_guardrail_hook_held_back_by_default_stages_gets_pre_push() -> None:

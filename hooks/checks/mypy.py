@@ -6,14 +6,13 @@ Fail-closed points: a configuration mypy cannot read (it only warns and carries 
 
 from __future__ import annotations
 
-import configparser
 import json
 import re
-import tomllib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from hooks import toolconfig
 from hooks.checks.base import Invocation, ParseContext, ToolOutput, context_for, iter_lines, tail
 from hooks.findings import CHECK_TOOLS, Finding, Outcome, Status, count_line, int_or_none
 from hooks.projects import Project, mypy_tool
@@ -22,38 +21,12 @@ NAME = "mypy"
 TOOL = CHECK_TOOLS[NAME]
 
 TEST_DIRS = frozenset({"test", "tests", "testing"})
-INI_FILES = ("mypy.ini", ".mypy.ini", "setup.cfg")
-TARGET_KEYS = ("files", "packages", "modules")
 
 _TEXT = re.compile(
     r"^(?P<path>[^\n]+?):(?P<line>\d+):(?:(?P<col>\d+):)?\s*(?P<sev>error|note|warning): "
     r"(?P<msg>.*?)(?:\s+\[(?P<code>[a-z0-9-]+)\])?$"
 )
 _CONFIG_WARNING = re.compile(r"^(?P<file>[^\s:][^:]*\.(?:toml|ini|cfg)): (?P<msg>.+)$")
-
-
-def configured_targets(project_dir: Path) -> bool:
-    """Whether mypy's own config names what to check (``files``, ``packages``, ``modules``)."""
-    for name in INI_FILES:
-        path = project_dir / name
-        if not path.is_file():
-            continue
-        parser = configparser.ConfigParser()
-        try:
-            parser.read(path, encoding="utf-8")
-        except (configparser.Error, UnicodeDecodeError):
-            return False
-        if parser.has_section("mypy"):
-            return any(parser.has_option("mypy", k) for k in TARGET_KEYS)
-    path = project_dir / "pyproject.toml"
-    if path.is_file():
-        try:
-            data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
-            return False
-        section = data.get("tool", {}).get("mypy", {})
-        return isinstance(section, dict) and any(k in section for k in TARGET_KEYS)
-    return False
 
 
 def default_targets(project_dir: Path) -> tuple[str, ...]:
@@ -78,7 +51,7 @@ def targets(project: Project) -> tuple[str, ...]:
     settings = project.config.check(NAME)
     if settings.targets is not None:
         return settings.targets
-    if configured_targets(project.path):
+    if toolconfig.mypy_names_targets(project.path):
         return ()
     return default_targets(project.path)
 
@@ -102,13 +75,7 @@ def ambiguous_config(project_dir: Path) -> list[str]:
     refuses to guess which.
     """
     path = project_dir / "pyproject.toml"
-    try:
-        data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return []
-    section = data.get("tool", {}).get("mypy", {})
-    if not isinstance(section, dict):
-        return []
+    section = toolconfig.section("mypy", path) or {}
     tables = [("[tool.mypy]", section)]
     overrides = section.get("overrides", [])
     if isinstance(overrides, list):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from hooks.checks.base import ParseContext, ToolOutput, iter_lines, tail
+from hooks.config import read_toml
+from hooks.errors import GuardrailError
 from hooks.findings import Finding, Outcome, Status, int_or_none
 
 RUFF_MISSING = Outcome(
@@ -29,8 +30,8 @@ def fix_enabled(project_dir: Path) -> bool:
         if not path.is_file():
             continue
         try:
-            data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
+            data: Any = read_toml(path)
+        except GuardrailError:
             return False
         if name == "pyproject.toml" and "ruff" not in data.get("tool", {}):
             continue
