@@ -14,18 +14,18 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from hooks import atomic, xdg
 
 FORMAT = 1
 Probe = Callable[[str], "dict[str, object] | None"]
 
 
 def folder() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "push-guardrail" / "interpreters"
+    return xdg.cache_folder("interpreters")
 
 
 def _stat(path: str) -> list[int] | None:
@@ -70,7 +70,9 @@ def cached(python: str, probe: Probe) -> dict[str, object] | None:
     info = probe(python)
     if info is not None:
         usable = before if before is not None and _paths(info) == known else None
-        _write(path, {"format": FORMAT, "python": python, "info": info, "fingerprint": usable})
+        atomic.write_json(
+            path, {"format": FORMAT, "python": python, "info": info, "fingerprint": usable}
+        )
     return info
 
 
@@ -79,18 +81,3 @@ def _paths(info: dict[str, Any]) -> list[str]:
     if not isinstance(paths, list):
         return []
     return [p for p in paths if isinstance(p, str) and os.path.isabs(p)]
-
-
-def _write(path: Path, data: dict[str, Any]) -> None:
-    """Atomic, so concurrent runs never read half an answer; failing to write is no error."""
-    tmp: str | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f)
-        os.replace(tmp, path)
-    except OSError:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)

@@ -98,3 +98,17 @@ def test_probe_sees_the_user_site_packages_outside_a_venv(
     assert info is not None
     dists = info["dists"]
     assert isinstance(dists, dict) and dists.get("userdist") == "1.2"
+
+
+def test_a_relative_xdg_cache_home_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Relative, it would put the probes in whatever folder the guardrail runs in (the user's
+    repository); the XDG spec says to ignore it, and the push snapshots always did."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative-cache")
+    home_cache = (tmp_path / "home" / ".cache" / "push-guardrail").resolve()
+    assert probes.folder() == home_cache / "interpreters"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "abs"))
+    assert probes.folder() == (tmp_path / "abs" / "push-guardrail" / "interpreters").resolve()

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hooks import git
+from hooks import atomic, git, xdg
 from hooks.findings import CheckResult, Status
 from hooks.projects import Project, Tool, mypy_tool, pytest_tool, ruff_tool
 
@@ -124,12 +124,10 @@ def _unhide(root: Path, env: Mapping[str, str]) -> bool:
 
 
 def _user_configs() -> list[Path]:
-    config = os.environ.get("XDG_CONFIG_HOME", "")
+    config = xdg.config_home()
     home = Path.home()
-    if not os.path.isabs(config):
-        config = str(home / ".config")
-    ruff = [Path(config) / "ruff" / n for n in ("ruff.toml", ".ruff.toml", "pyproject.toml")]
-    mypy = [Path(config) / "mypy" / "config", home / ".config/mypy/config", home / ".mypy.ini"]
+    ruff = [config / "ruff" / n for n in ("ruff.toml", ".ruff.toml", "pyproject.toml")]
+    mypy = [config / "mypy" / "config", home / ".config/mypy/config", home / ".mypy.ini"]
     return [*ruff, *mypy]
 
 
@@ -307,19 +305,8 @@ class Store:
             ],
             "parts": parts,
         }
-        tmp: str | None = None
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f, default=str)
-            os.replace(tmp, self.folder / f"{key}.json")
-        except OSError:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-            return
-        self._prune()
+        if atomic.write_json(self.folder / f"{key}.json", data):
+            self._prune()
 
     def _prune(self) -> None:
         """Keep the newest ``KEEP`` verdicts so the folder never grows without bound."""

@@ -17,7 +17,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from hooks import git
+from hooks import git, xdg
 from hooks.errors import GuardrailError
 
 LEGACY_SNAPSHOT_DIR = "guardrail/snapshots"
@@ -66,11 +66,8 @@ def snapshot_base(repo: Path) -> Path:
     so from a snapshot inside ``.git`` they would climb into the user's working tree and read an
     untracked or uncommitted ``ruff.toml``/``pytest.ini`` the pushed commit does not have.
     """
-    cache = os.environ.get("XDG_CACHE_HOME", "")
-    if not os.path.isabs(cache):
-        cache = os.path.join(os.path.expanduser("~"), ".cache")
     ident = hashlib.sha256(str(common_dir(repo).resolve()).encode()).hexdigest()[:16]
-    return Path(cache).resolve() / "push-guardrail" / "snapshots" / ident
+    return xdg.cache_folder("snapshots", ident)
 
 
 def _snapshot_git(path: Path, *args: str) -> str:
