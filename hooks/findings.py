@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 CHECK_TOOLS: Mapping[str, str] = {
     "ruff-check": "ruff",
@@ -117,6 +118,91 @@ class RunInfo:
     notes: tuple[str, ...] = ()
     projects: tuple[ProjectInfo, ...] = field(default=())
     cached: str | None = None
+
+
+def finding_to_dict(f: Finding) -> dict[str, Any]:
+    """A finding as the JSON report writes it."""
+    return {
+        "check": f.check,
+        "path": f.path,
+        "line": f.line,
+        "column": f.column,
+        "end_line": f.end_line,
+        "end_column": f.end_column,
+        "code": f.code,
+        "message": f.message,
+        "fixable": f.fixable,
+        "url": f.url,
+        "blocking": f.blocking,
+        "test_id": f.test_id,
+    }
+
+
+def result_to_dict(r: CheckResult) -> dict[str, Any]:
+    """A result as the JSON report writes it (``schema_version`` 1) and the verdict cache keeps
+    it; ``output_tail`` and ``raw_output`` are left out."""
+    return {
+        "name": r.check,
+        "project": r.project,
+        "status": r.status.value,
+        "exit_code": r.exit_code,
+        "duration": round(r.duration, 3),
+        "command": list(r.command),
+        "cwd": r.cwd or r.project,
+        "tool": r.tool or None,
+        "tool_version": r.tool_version or None,
+        "tool_source": r.tool_source or None,
+        "counts": r.counts,
+        "message": r.message,
+        "findings": [finding_to_dict(f) for f in r.findings],
+    }
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _optional_text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def finding_from_dict(data: Mapping[str, Any]) -> Finding:
+    """The inverse of :func:`finding_to_dict`; KeyError, TypeError or ValueError when ``data``
+    is not one."""
+    return Finding(
+        check=str(data["check"]),
+        path=_optional_text(data.get("path")),
+        line=int_or_none(data.get("line")),
+        column=int_or_none(data.get("column")),
+        end_line=int_or_none(data.get("end_line")),
+        end_column=int_or_none(data.get("end_column")),
+        code=str(data["code"]),
+        message=_text(data.get("message")),
+        fixable=bool(data.get("fixable")),
+        url=_optional_text(data.get("url")),
+        blocking=bool(data.get("blocking", True)),
+        test_id=_optional_text(data.get("test_id")),
+    )
+
+
+def result_from_dict(data: Mapping[str, Any]) -> CheckResult:
+    """The inverse of :func:`result_to_dict`; KeyError, TypeError or ValueError when ``data`` is
+    not one."""
+    return CheckResult(
+        check=str(data["name"]),
+        project=str(data["project"]),
+        status=Status(data["status"]),
+        duration=float(data.get("duration") or 0.0),
+        findings=tuple(finding_from_dict(f) for f in data.get("findings") or ()),
+        counts=_text(data.get("counts")),
+        message=_text(data.get("message")),
+        exit_code=int_or_none(data.get("exit_code")),
+        command=tuple(str(word) for word in data.get("command") or ()),
+        cwd=_text(data.get("cwd")),
+        tool=_text(data.get("tool")),
+        tool_version=_text(data.get("tool_version")),
+        tool_source=_text(data.get("tool_source")),
+    )
 
 
 def exit_code_for(results: list[CheckResult] | tuple[CheckResult, ...]) -> int:

@@ -13,7 +13,7 @@ from junitparser import Error, Failure, JUnitXml, Skipped
 
 from hooks.commands import outputs
 from hooks.errors import GuardrailError
-from hooks.findings import CheckResult, Finding, Status
+from hooks.findings import CheckResult, Finding, Status, result_from_dict, result_to_dict
 from hooks.report import formats, github, junit, live, markdown, sarif, style
 from hooks.report import json as json_report
 from tests.report_records import (
@@ -269,6 +269,18 @@ def test_json_report_schema() -> None:
         "test_id",
     }
     assert doc["checks"][3]["findings"][0]["test_id"] == TEST_ID
+
+
+def test_a_result_reads_back_from_its_json_form() -> None:
+    """The JSON report's form of a result is also what the verdict cache stores."""
+    for r in (*FAILING_TEST, replace(PYTEST_FAILED, cwd="backend", output_tail="x")):
+        back = result_from_dict(json.loads(json.dumps(result_to_dict(r))))
+        shown = replace(r, duration=round(r.duration, 3), cwd=r.cwd or r.project)
+        assert back == replace(shown, output_tail="", raw_output="")
+    with pytest.raises(KeyError):
+        result_from_dict({"status": "failed"})
+    with pytest.raises(ValueError):
+        result_from_dict({"name": "mypy", "project": ".", "status": "green"})
 
 
 def test_outputs_plan() -> None:

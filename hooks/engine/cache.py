@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from hooks import atomic, git, xdg
-from hooks.findings import CheckResult, Status
+from hooks.findings import CheckResult, Status, result_from_dict, result_to_dict
 from hooks.projects import Project, Tool, mypy_tool, pytest_tool, ruff_tool
 
-FORMAT = 2
+FORMAT = 3
 KEEP = 256
 ENV_KEYS = ("PYTHONPATH", "MYPYPATH", "PYTEST_ADDOPTS", "PYTEST_PLUGINS")
 _GIT_ENV = ("GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES")
@@ -231,23 +231,28 @@ def digest(parts: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _remembered(r: CheckResult) -> CheckResult:
+    """What a verdict keeps of a green result: its status, counts and tool, and why a check was
+    skipped. The rest (durations, commands, output) belongs to the run that made it."""
+    return CheckResult(
+        check=r.check,
+        project=r.project,
+        status=r.status,
+        counts=r.counts,
+        message=r.message if r.status is Status.SKIPPED else "",
+        tool=r.tool,
+        tool_version=r.tool_version,
+        tool_source=r.tool_source,
+    )
+
+
 def _from_json(item: object) -> CheckResult | None:
     if not isinstance(item, dict):
         return None
     try:
-        status = Status(item["status"])
-    except (KeyError, ValueError):
+        return _remembered(result_from_dict(item))
+    except (KeyError, TypeError, ValueError):
         return None
-    return CheckResult(
-        check=str(item.get("check", "")),
-        project=str(item.get("project", "")),
-        status=status,
-        counts=str(item.get("counts", "")),
-        message=str(item.get("message", "")),
-        tool=str(item.get("tool", "")),
-        tool_version=str(item.get("tool_version", "")),
-        tool_source=str(item.get("tool_source", "")),
-    )
 
 
 def all_green(results: Sequence[CheckResult]) -> bool:
@@ -290,19 +295,7 @@ class Store:
         data = {
             "key": key,
             "verified_at": time.time(),
-            "results": [
-                {
-                    "check": r.check,
-                    "project": r.project,
-                    "status": r.status.value,
-                    "counts": r.counts,
-                    "message": r.message if r.status is Status.SKIPPED else "",
-                    "tool": r.tool,
-                    "tool_version": r.tool_version,
-                    "tool_source": r.tool_source,
-                }
-                for r in results
-            ],
+            "results": [result_to_dict(_remembered(r)) for r in results],
             "parts": parts,
         }
         if atomic.write_json(self.folder / f"{key}.json", data):

@@ -23,45 +23,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from hooks.findings import CheckResult, Finding, RunInfo, exit_code_for
+from hooks.findings import CheckResult, RunInfo, exit_code_for, result_to_dict
 
 SCHEMA_VERSION = 1
 VERDICT = {0: "passed", 1: "failed", 2: "error"}
-
-
-def finding_dict(f: Finding) -> dict[str, Any]:
-    return {
-        "check": f.check,
-        "path": f.path,
-        "line": f.line,
-        "column": f.column,
-        "end_line": f.end_line,
-        "end_column": f.end_column,
-        "code": f.code,
-        "message": f.message,
-        "fixable": f.fixable,
-        "url": f.url,
-        "blocking": f.blocking,
-        "test_id": f.test_id,
-    }
-
-
-def check_dict(r: CheckResult) -> dict[str, Any]:
-    return {
-        "name": r.check,
-        "project": r.project,
-        "status": r.status.value,
-        "exit_code": r.exit_code,
-        "duration": round(r.duration, 3),
-        "command": list(r.command),
-        "cwd": r.cwd or r.project,
-        "tool": r.tool or None,
-        "tool_version": r.tool_version or None,
-        "tool_source": r.tool_source or None,
-        "counts": r.counts,
-        "message": r.message,
-        "findings": [finding_dict(f) for f in r.findings],
-    }
 
 
 def document(info: RunInfo, results: Sequence[CheckResult]) -> dict[str, Any]:
@@ -83,7 +48,7 @@ def document(info: RunInfo, results: Sequence[CheckResult]) -> dict[str, Any]:
             }
             for p in info.projects
         ],
-        "checks": [check_dict(r) for r in results],
+        "checks": [result_to_dict(r) for r in results],
     }
 
 
