@@ -1,4 +1,4 @@
-"""Small immutable records that flow from the checks to the reports."""
+"""Small immutable records that flow from the checks to the reports, and their JSON form."""
 
 from __future__ import annotations
 

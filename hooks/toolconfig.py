@@ -1,4 +1,5 @@
-"""Where mypy and pytest find their config from a folder, and the few settings doctor compares.
+"""Where mypy and pytest find their config from a folder, and the few settings the mypy check
+and doctor read from it.
 
 The folder a tool starts in decides which config it reads: CI running ``mypy backend/pkg`` from
 the repository root reads the root's config (maybe none: ``strict`` off), while the guardrail

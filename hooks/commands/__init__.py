@@ -18,9 +18,9 @@ EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
 
 OnDone = Callable[["CheckResult"], None]
-LiveStatus = Callable[[str], AbstractContextManager[OnDone | None]]
-"""The CLI's live terminal status for a colour mode: a context that yields what to call as each
-check finishes (None when stderr is not a terminal)."""
+Progress = Callable[[str], AbstractContextManager[OnDone | None]]
+"""How the CLI shows a run's progress, for a colour mode: a context that yields what to call as
+each check finishes (None when it shows nothing). The live terminal status is one."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from hooks.commands import EXIT_INTERRUPTED, CommandOutcome, LiveStatus, outputs
+from hooks.commands import EXIT_INTERRUPTED, CommandOutcome, Progress, outputs
 from hooks.engine.fix import FixStep, fix_tree
 from hooks.engine.gate import RunOptions
 from hooks.engine.run import Interrupted
@@ -16,16 +16,16 @@ from hooks.findings import plural
 from hooks.git import repo_root
 
 
-def main(args: argparse.Namespace, live: LiveStatus) -> CommandOutcome:
+def main(args: argparse.Namespace, progress: Progress) -> CommandOutcome:
     if args.jobs is not None and args.jobs < 1:
         raise GuardrailError("--jobs must be at least 1")
-    return fix(jobs=args.jobs, color=args.color, live=live)
+    return fix(jobs=args.jobs, color=args.color, progress=progress)
 
 
-def fix(*, jobs: int | None, color: str, live: LiveStatus) -> CommandOutcome:
+def fix(*, jobs: int | None, color: str, progress: Progress) -> CommandOutcome:
     root = repo_root(Path.cwd())
     try:
-        with live(color) as on_done:
+        with progress(color) as on_done:
             outcome = fix_tree(root, RunOptions(jobs=jobs), on_done=on_done)
     except Interrupted:
         return CommandOutcome(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hooks import __version__, layers
-from hooks.commands import EXIT_INTERRUPTED, EXIT_OK, CommandOutcome, LiveStatus, outputs
+from hooks.commands import EXIT_INTERRUPTED, EXIT_OK, CommandOutcome, Progress, outputs
 from hooks.config import CHECKS
 from hooks.engine.gate import RunOptions, outside_git_note, run_tree
 from hooks.engine.run import Interrupted
@@ -75,7 +75,7 @@ def hook_args(args: argparse.Namespace) -> layers.HookArgs:
     )
 
 
-def main(args: argparse.Namespace, live: LiveStatus) -> CommandOutcome:
+def main(args: argparse.Namespace, progress: Progress) -> CommandOutcome:
     if args.jobs is not None and args.jobs < 1:
         raise GuardrailError("--jobs must be at least 1")
     env_skip = escape_hatches(os.environ)
@@ -92,7 +92,7 @@ def main(args: argparse.Namespace, live: LiveStatus) -> CommandOutcome:
         format=args.format, output=args.output, reports=tuple(args.report), color=args.color
     )
     pre_push = (args.remote, args.url) if args.command == "pre-push" else None
-    return run(options, hook, report, env_skip, pre_push=pre_push, live=live)
+    return run(options, hook, report, env_skip, pre_push=pre_push, progress=progress)
 
 
 def run(
@@ -102,7 +102,7 @@ def run(
     env_skip: EnvSkip,
     *,
     pre_push: tuple[str, str] | None,
-    live: LiveStatus,
+    progress: Progress,
 ) -> CommandOutcome:
     """``pre_push`` is ``(remote, url)`` for ``guardrail pre-push``, which reads git's lines on
     stdin; otherwise pre-commit's environment says whether this run is a push."""
@@ -116,7 +116,7 @@ def run(
         layers.enforce(root, hook)
     try:
         target = f"checked the working tree of {root}"
-        with live(report.color) as on_done:
+        with progress(report.color) as on_done:
             if pushed is not None:
                 outcomes = check_push(
                     root,
