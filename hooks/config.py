@@ -18,6 +18,7 @@ from hooks.errors import GuardrailError
 
 CHECKS: tuple[str, ...] = ("ruff-check", "ruff-format", "mypy", "pytest")
 TOOLS_CHOICES = ("project", "bundled")
+PUSH_CHOICES = ("always", "changed")
 DEFAULT_TIMEOUT = 600.0
 
 Layer = dict[str, Any]
@@ -37,7 +38,7 @@ class ProjectConfig:
     python: str | None = None
     checks: tuple[str, ...] = CHECKS
     fail_fast: bool = False
-    always: bool = False
+    push: str = "always"
     jobs: int | None = None
     cache: bool = True
     tools: str = "project"
@@ -93,12 +94,19 @@ def _tools(v: object) -> str:
     return str(v)
 
 
+def _push(v: object) -> str:
+    if v not in PUSH_CHOICES:
+        raise TypeError('"always" (every push) or "changed" (pushes that change the folder)')
+    return str(v)
+
+
 Validator = Callable[[object], Any]
 
 PROJECT_KEYS: dict[str, Validator] = {
     "python": _str,
     "checks": _checks,
     "fail_fast": _bool,
+    "push": _push,
     "always": _bool,
     "jobs": _positive_int,
     "cache": _bool,
@@ -173,6 +181,20 @@ def parse_table(table: Mapping[str, Any], where: str, *, root: bool = False) -> 
                 f"{where}: unknown key {key!r} in [tool.guardrail]{hint}; "
                 f"known keys: {', '.join(known)}"
             )
+    return _always_as_push(layer, where)
+
+
+def _always_as_push(layer: Layer, where: str) -> Layer:
+    """``always = true`` is the older spelling of ``push = "always"``, the default since every
+    project is checked on every push; ``always = false`` asks for nothing."""
+    if not layer.pop("always", False):
+        return layer
+    if layer.get("push", "always") != "always":
+        raise GuardrailError(
+            f'{where}: [tool.guardrail] sets both always = true and push = "{layer["push"]}"; '
+            'keep one: push = "always" (the default) or push = "changed"'
+        )
+    layer["push"] = "always"
     return layer
 
 
@@ -187,7 +209,7 @@ def resolve(layers: Iterable[Layer]) -> ProjectConfig:
         check, dot, sub = key.partition(".")
         if dot and check in per_check:
             per_check[check][sub] = value
-        elif key in PROJECT_KEYS:
+        elif key in PROJECT_KEYS and key != "always":
             top[key] = value
     settings = {c: CheckSettings(**per_check[c]) for c in CHECKS}
     return ProjectConfig(**top, settings=settings)

@@ -156,16 +156,28 @@ def _commit_on_main(repo: Path, files: dict[str, str]) -> tuple[str, str, str]:
     return before, head, f"refs/heads/main {head} refs/heads/main {before}\n"
 
 
-def test_only_projects_the_push_touches_are_checked_plus_always(
+CHANGED_ONLY = "[project]\nname = '{name}'\n\n[tool.guardrail]\npush = \"changed\"\n"
+
+
+def test_push_changed_skips_an_untouched_project_and_always_is_still_accepted(
     two_projects: Path, guardrail: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Every project is checked on every push unless it sets push = "changed" (issue 11 row 8:
+    this test asserted the old rule, "only the projects the push touches", which let a push of a
+    shared config, data file or sibling library check nothing). ``always = true``, the old way to
+    ask for every push, is still accepted."""
     repo = two_projects
+    write_files(repo, {"tools/pyproject.toml": CHANGED_ONLY.format(name="t")})
+    commit_all(repo, "tools: only when changed")
+    git(repo, "push", "-q", "--no-verify", "origin", "main")
     _, head, line = _commit_on_main(repo, {"backend/b.py": "B = 2\n"})
     run = _pre_push(guardrail, monkeypatch, repo, line, "--only", "ruff-check")
     assert run.code == 0, run
     assert run.out.startswith(f"guardrail {_version()}: checked {head[:7]} main -> origin/main")
-    assert "note: not checked, the push does not change them: tools" in run.out, run
-    assert "ruff-check (tools)" not in run.out
+    assert (
+        'note: not checked: tools (push = "changed" and the push changes nothing in it)' in run.out
+    ), run
+    assert "  tools: python" not in run.out and "  backend: python" in run.out, run
 
     write_files(
         repo, {"tools/pyproject.toml": "[project]\nname = 't'\n\n[tool.guardrail]\nalways = true\n"}
@@ -177,6 +189,7 @@ def test_only_projects_the_push_touches_are_checked_plus_always(
     run = _pre_push(guardrail, monkeypatch, repo, line, "--only", "ruff-check")
     assert run.code == 0, run
     assert "ruff-check (tools)" in run.out and "ruff-check (backend)" in run.out, run
+    assert "not checked" not in run.out, run
 
     snapshot = snapshot_base(repo) / "0"
     assert snapshot.is_dir()
@@ -186,18 +199,46 @@ def test_only_projects_the_push_touches_are_checked_plus_always(
     assert len(git(repo, "worktree", "list").stdout.splitlines()) == 1
 
 
-def test_a_push_that_touches_no_project_checks_nothing(
+def test_a_push_that_changes_no_project_checks_every_project(
     two_projects: Path, guardrail: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A push that changes only a file outside every project (a README, a shared config, a data
+    file the tests read) still checks every project, as CI with no path filter does (issue 11
+    row 8: this test asserted the old "Nothing to check")."""
     repo = two_projects
     base = _sha(repo)
     write_files(repo, {"README.md": "# mono\n"})
     head = commit_all(repo, "docs")
-    run = _pre_push(guardrail, monkeypatch, repo, f"main {head} main {base}\n")
+    run = _pre_push(
+        guardrail, monkeypatch, repo, f"main {head} main {base}\n", "--only", "ruff-check"
+    )
     assert run.code == 0, run
-    assert "Nothing to check: the push changes none of the projects (backend, tools)" in run.out
+    assert "ruff-check (tools)" in run.out and "ruff-check (backend)" in run.out, run
+    assert "not checked" not in run.out and "Nothing to check" not in run.out, run
     deletion = _pre_push(guardrail, monkeypatch, repo, f"(delete) {Z} refs/heads/x {base}\n")
     assert deletion.code == 0 and "the push sends no commit" in deletion.out, deletion
+
+
+def test_push_changed_projects_untouched_by_the_push_check_nothing(
+    two_projects: Path, guardrail: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = two_projects
+    write_files(
+        repo,
+        {
+            "backend/pyproject.toml": CHANGED_ONLY.format(name="b"),
+            "tools/pyproject.toml": CHANGED_ONLY.format(name="t"),
+        },
+    )
+    base = commit_all(repo, "both only when changed")
+    write_files(repo, {"README.md": "# mono\n"})
+    head = commit_all(repo, "docs")
+    run = _pre_push(guardrail, monkeypatch, repo, f"main {head} main {base}\n")
+    assert run.code == 0, run
+    assert (
+        "Nothing to check: the push changes none of the projects (backend, tools), which all set "
+        'push = "changed".' in run.out
+    ), run
 
 
 def _version() -> str:
@@ -298,3 +339,23 @@ def test_report_formats_apply_to_a_single_pushed_commit(
     report = json.loads(run.out)
     assert report["target"] == f"checked {head[:7]} main -> origin/main", report
     assert report["exit_code"] == 0
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('push = "sometimes"', 'tool.guardrail.push must be "always" (every push) or "changed"'),
+        (
+            'always = true\npush = "changed"',
+            'sets both always = true and push = "changed"; keep one',
+        ),
+    ],
+)
+def test_a_wrong_push_setting_is_an_error_naming_the_file(
+    tmp_path: Path, guardrail: Any, table: str, message: str
+) -> None:
+    pyproject = f"[project]\nname = 'x'\n\n[tool.guardrail]\n{table}\n"
+    repo = make_repo(tmp_path / "r", {"pyproject.toml": pyproject})
+    run = guardrail(repo, "run", "--only", "ruff-check")
+    assert run.code == 2, run
+    assert f"{repo / 'pyproject.toml'}: " in run.err and message in run.err, run

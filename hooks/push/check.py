@@ -7,10 +7,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hooks import git
+from hooks.config import ProjectConfig
 from hooks.engine.gate import RunOptions, RunOutcome, run_tree
 from hooks.findings import CheckResult
-from hooks.projects import discover
-from hooks.push.refs import Push, Target, describe, targets
+from hooks.push.refs import Push, Target, Trigger, describe, targets
 from hooks.push.snapshot import repo_env_removed, snapshot
 
 
@@ -57,17 +57,21 @@ def check_push(
     notes: Sequence[str] = (),
     on_done: Callable[[CheckResult], None] | None = None,
     prepare: Callable[[Path], None] | None = None,
+    trigger: Trigger | None = None,
 ) -> list[TargetOutcome]:
     """Check every distinct pushed commit in its snapshot, one after another.
 
     ``repo`` is the user's working tree: where git runs and where the project interpreters live;
     nothing in it is written. ``prepare`` sees each snapshot before its checks run (the
-    organisation's enforced settings are checked against the pushed config there).
+    organisation's enforced settings are checked against the pushed config there). ``trigger``
+    says whether CI's own push trigger runs for a project (see :meth:`Target.skip_reason`).
     """
     done: list[TargetOutcome] = []
     for target in targets(repo, push):
         description = describe(target, push.remote)
         note = working_tree_note(repo, target.sha)
+        skipped: dict[str, str] = {}
+        select = _selector(target, trigger, skipped)
         with snapshot(repo, target.sha) as root, repo_env_removed():
             if prepare is not None:
                 prepare(root)
@@ -78,18 +82,33 @@ def check_push(
                 target=f"checked {description}" + (f"; {note}" if note else ""),
                 notes=notes,
                 tree=tree,
-                select=target.wants,
+                select=select,
                 env_root=repo,
                 on_done=on_done,
             )
-            checked = {p.rel for p in outcome.info.projects}
-            unchecked = tuple(rel for rel in discover(root) if rel not in checked)
+        unchecked = tuple(skipped)
         if unchecked and outcome.results:
-            skipped = f"not checked, the push does not change them: {', '.join(unchecked)}"
-            info = replace(outcome.info, notes=(*outcome.info.notes, skipped))
+            why = [f"{rel} ({reason})" for rel, reason in skipped.items()]
+            info = replace(
+                outcome.info, notes=(*outcome.info.notes, f"not checked: {'; '.join(why)}")
+            )
             outcome = RunOutcome(info, outcome.results)
         done.append(TargetOutcome(target, description, outcome, unchecked))
     return done
+
+
+def _selector(
+    target: Target, trigger: Trigger | None, skipped: dict[str, str]
+) -> Callable[[str, ProjectConfig], bool]:
+    """The project filter of one pushed commit; it records in ``skipped`` why it left one out."""
+
+    def select(rel: str, config: ProjectConfig) -> bool:
+        reason = target.skip_reason(rel, config, trigger)
+        if reason is not None:
+            skipped[rel] = reason
+        return reason is None
+
+    return select
 
 
 def exit_code(outcomes: Sequence[TargetOutcome]) -> int:

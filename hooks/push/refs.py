@@ -3,7 +3,7 @@ commits to check and the paths each push changes, out."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,21 +39,37 @@ class Push:
     notes: tuple[str, ...] = ()
 
 
+Trigger = Callable[[str, frozenset[str]], bool]
+"""Whether CI's own push trigger runs for the project at ``rel`` given the changed paths (GitHub's
+``on.push.paths``/``paths-ignore``): the hook through which CI's definitions skip a project."""
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
     """One distinct commit to check, the refs that push it, and the paths the push changes.
 
-    ``changed`` is ``None`` when every project must be checked: the push contains the root commit,
-    or what the remote already has is unknown.
+    ``changed`` is ``None`` when nothing may be skipped: the push contains the root commit, what
+    the remote already has is unknown, or the push changes no file at all (CI still runs on the
+    pushed tip: a new branch at a commit the remote has, or an update whose net diff is empty).
     """
 
     sha: str
     refs: tuple[PushedRef, ...]
     changed: frozenset[str] | None
 
-    def wants(self, rel: str, config: ProjectConfig) -> bool:
-        """Whether the project at ``rel`` is checked for this push (CI-style path filters)."""
-        return config.always or self.changed is None or touches(rel, self.changed)
+    def skip_reason(
+        self, rel: str, config: ProjectConfig, trigger: Trigger | None = None
+    ) -> str | None:
+        """Why the project at ``rel`` is not checked for this push; None when it is. Every
+        project is, unless it sets ``push = "changed"`` and the push changes nothing in its
+        folder, or CI's ``trigger`` would not run for these changes."""
+        if self.changed is None:
+            return None
+        if config.push == "changed" and not touches(rel, self.changed):
+            return 'push = "changed" and the push changes nothing in it'
+        if trigger is not None and not trigger(rel, self.changed):
+            return "CI's push trigger does not run for these changes"
+        return None
 
 
 def _zero(sha: str) -> bool:
@@ -119,13 +135,14 @@ def changed_paths(repo: Path, remote: str, ref: PushedRef) -> frozenset[str] | N
 
     An update of a branch the remote has: the diff from the remote's commit. A new branch: the
     files of the commits the remote's branches do not have yet, that is everything after the
-    merge base with them; a range that holds a root commit changes everything.
+    merge base with them; a range that holds a root commit changes everything, and so does a
+    push that changes no file (CI runs on the pushed tip whatever the diff).
     """
     if not ref.new_branch and _has_commit(repo, ref.remote_sha):
         out = git.check_output(
             repo, "diff", "--name-only", "-z", "--no-renames", ref.remote_sha, ref.local_sha
         )
-        return frozenset(p for p in out.split("\0") if p)
+        return frozenset(p for p in out.split("\0") if p) or None
     not_remote = (f"--remotes={remote}",) if remote else ("--remotes",)
     roots = git.check_output(
         repo, "rev-list", "--max-parents=0", ref.local_sha, "--not", *not_remote
@@ -144,7 +161,7 @@ def changed_paths(repo: Path, remote: str, ref: PushedRef) -> frozenset[str] | N
         "--not",
         *not_remote,
     )
-    return frozenset(p.strip("\n") for p in out.split("\0") if p.strip("\n"))
+    return frozenset(p.strip("\n") for p in out.split("\0") if p.strip("\n")) or None
 
 
 def targets(repo: Path, push: Push) -> list[Target]:

@@ -15,7 +15,7 @@ def _nothing(o: TargetOutcome) -> str:
     lines.append("")
     lines.append(
         "Nothing to check: the push changes none of the projects "
-        f"({', '.join(o.unchecked) or 'none found'}) and none sets always = true."
+        f'({", ".join(o.unchecked) or "none found"}), which all set push = "changed".'
     )
     return "\n".join(lines) + "\n"
 

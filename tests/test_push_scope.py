@@ -1,0 +1,229 @@
+"""What a push checks (issue 11 rows 3, 4, 5, 7, 8 and 12): every project on every push, the
+pushed tip even when the push changes nothing, only real projects, and a snapshot as complete as
+CI's checkout (submodules, the version file the install step generates, the pushed copy of every
+editable install inside the repository).
+
+Each test drives a real ``git push`` to a local bare remote through ``guardrail install`` with
+real ruff, mypy and pytest, and asserts that the user's working tree, index and venv are left
+exactly as they were.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import GUARDRAIL_EXE
+from tests.fixtures import GIT_ENV, commit_all, git, make_repo, write_files
+
+pytestmark = pytest.mark.slow
+
+
+def _digest(root: Path, *, skip: tuple[str, ...] = ()) -> dict[str, str]:
+    """Every file under ``root`` (symlinks not followed) by its bytes; ``__pycache__`` is left
+    out: Python itself writes bytecode beside what it imports."""
+    found: dict[str, str] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames[:] = [
+            d for d in dirnames if d != "__pycache__" and not (here == root and d in skip)
+        ]
+        for name in filenames:
+            path = here / name
+            if path.is_symlink():
+                found[str(path.relative_to(root))] = "-> " + os.readlink(path)
+            elif path.is_file():
+                found[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+@dataclass
+class Pushing:
+    """A repository with a bare remote ``origin`` and the guardrail's pre-push hook."""
+
+    repo: Path
+    remote: Path
+    venv: Path | None
+
+    def push(self, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PRE_COMMIT_"))}
+        return subprocess.run(
+            ["git", "-c", "protocol.file.allow=always", "push", *args],
+            cwd=self.repo,
+            env={**env, **GIT_ENV},
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+
+    def remote_sha(self, branch: str) -> str | None:
+        res = git(self.remote, "rev-parse", "--verify", "-q", f"refs/heads/{branch}", check=False)
+        return res.stdout.strip() or None
+
+    def state(self) -> dict[str, object]:
+        """What no check may write: the working tree's files (untracked and ignored ones too),
+        the index, HEAD, the local branches, and every file of the project's venv."""
+        return {
+            "files": _digest(self.repo, skip=(".git",)),
+            "index": hashlib.sha256((self.repo / ".git" / "index").read_bytes()).hexdigest(),
+            "head": git(self.repo, "rev-parse", "HEAD").stdout,
+            "branches": git(self.repo, "for-each-ref", "refs/heads").stdout,
+            "venv": _digest(self.venv) if self.venv is not None else {},
+        }
+
+
+def pushing(
+    where: Path,
+    files: dict[str, str],
+    *,
+    venv: Path | None,
+    link_venv: bool = True,
+    before_commit: object = None,
+) -> Pushing:
+    """``files`` committed and pushed (hooks off) to a bare remote, then ``guardrail install``."""
+    repo = make_repo(where / "repo", files, venv=venv if link_venv else None)
+    remote = where / "remote.git"
+    git(where, "init", "-q", "--bare", "-b", "main", str(remote))
+    git(repo, "remote", "add", "origin", str(remote))
+    git(repo, "push", "-q", "--no-verify", "origin", "main")
+    res = subprocess.run([GUARDRAIL_EXE, "install"], cwd=repo, capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+    return Pushing(repo, remote, venv)
+
+
+def _out(res: subprocess.CompletedProcess[str]) -> str:
+    return res.stdout + res.stderr
+
+
+# Row 8 ----------------------------------------------------------------------------------------
+
+LIMITS_TEST = """\
+import json
+from pathlib import Path
+
+from app.core import limit
+
+
+def test_limit_matches_the_shared_data() -> None:
+    data = json.loads((Path(__file__).parents[2] / "data" / "limits.json").read_text())
+    assert data["limit"] == limit()
+"""
+
+
+def _monorepo_backend(push: str = "") -> dict[str, str]:
+    setting = f'\n[tool.guardrail]\npush = "{push}"\n' if push else ""
+    return {
+        "backend/pyproject.toml": '[project]\nname = "app"\nversion = "0"\n' + setting,
+        "backend/app/__init__.py": "",
+        "backend/app/core.py": "def limit() -> int:\n    return 3\n",
+        "backend/tests/test_limits.py": LIMITS_TEST,
+        "data/limits.json": '{"limit": 3}\n',
+        "ruff.toml": "line-length = 100\n",
+    }
+
+
+def test_a_push_outside_every_project_checks_every_project(
+    tmp_path: Path, project_venv: Path
+) -> None:
+    """Row 8: the push changes only a data file the tests read and the root ruff.toml that every
+    project inherits. CI (no path filter) runs backend's checks and fails; so does the push.
+    With ``push = "changed"`` the project asks to be skipped, and is, with a note."""
+    p = pushing(tmp_path, _monorepo_backend(), venv=project_venv)
+    base = p.remote_sha("main")
+    write_files(
+        p.repo,
+        {
+            "data/limits.json": '{"limit": 4}\n',
+            "ruff.toml": 'line-length = 100\n[lint]\nselect = ["D1"]\n',
+        },
+    )
+    commit_all(p.repo, "shared data and lint config only")
+    before = p.state()
+    res = p.push("origin", "main")
+    out = _out(res)
+    assert res.returncode == 1, out
+    assert p.remote_sha("main") == base
+    assert "backend/app/core.py:1:1: D100" in out, out
+    assert "backend/tests/test_limits.py:9" in out, out
+    assert "Push blocked: ruff-check, pytest did not pass." in out, out
+    assert p.state() == before
+
+    git(p.repo, "reset", "-q", "--hard", "origin/main")
+    write_files(p.repo, _monorepo_backend(push="changed"))
+    commit_all(p.repo, "backend: check only pushes that change it")
+    res = p.push("origin", "main")
+    assert res.returncode == 0, _out(res)
+    write_files(p.repo, {"data/limits.json": '{"limit": 4}\n'})
+    commit_all(p.repo, "data only")
+    before = p.state()
+    res = p.push("origin", "main")
+    out = _out(res)
+    assert res.returncode == 0, out
+    assert (
+        "Nothing to check: the push changes none of the projects (backend), which all set "
+        'push = "changed".' in out
+    ), out
+    assert p.state() == before
+
+
+# Row 12 ---------------------------------------------------------------------------------------
+
+PKG_FILES = {
+    "pyproject.toml": '[project]\nname = "pkg"\nversion = "0"\n',
+    "pkg/__init__.py": "",
+    "pkg/core.py": "def answer() -> int:\n    return 42\n",
+    "tests/test_core.py": (
+        "from pkg.core import answer\n\n\ndef test_answer() -> None:\n    assert answer() == 42\n"
+    ),
+}
+BROKEN_CORE = 'def answer() -> int:\n    return "42"\n'
+
+
+def test_a_push_that_changes_nothing_checks_the_pushed_tip(
+    tmp_path: Path, project_venv: Path
+) -> None:
+    """Row 12: a new branch at a commit the remote already has, and an update whose net diff is
+    empty, each run CI on the pushed tip; a broken tip (pushed earlier with --no-verify) blocks
+    both. A tip verified green passes at once, from the verdict cache."""
+    p = pushing(tmp_path, PKG_FILES, venv=project_venv)
+    write_files(p.repo, {"pkg/core.py": BROKEN_CORE})
+    broken = commit_all(p.repo, "broken")
+    git(p.repo, "push", "-q", "--no-verify", "origin", "main")
+    before = p.state()
+
+    res = p.push("origin", "main:feature")
+    out = _out(res)
+    assert res.returncode == 1, out
+    assert p.remote_sha("feature") is None
+    assert "pkg/core.py:2:12: return-value" in out or "pkg/core.py:2:" in out, out
+    assert "tests/test_core.py:5" in out, out
+
+    write_files(p.repo, {"notes.txt": "temporary\n"})
+    commit_all(p.repo, "add notes")
+    git(p.repo, "rm", "-q", "notes.txt")
+    empty = commit_all(p.repo, "remove notes")
+    assert git(p.repo, "diff", "--name-only", broken, empty).stdout == ""
+    before = p.state()
+    res = p.push("origin", "main")
+    out = _out(res)
+    assert res.returncode == 1, out
+    assert p.remote_sha("main") == broken
+    assert "tests/test_core.py:5" in out, out
+    assert p.state() == before
+
+    write_files(p.repo, {"pkg/core.py": PKG_FILES["pkg/core.py"]})
+    fixed = commit_all(p.repo, "fixed")
+    res = p.push("origin", "main")
+    assert res.returncode == 0, _out(res)
+    before = p.state()
+    res = p.push("origin", "main:release")
+    out = _out(res)
+    assert res.returncode == 0, out
+    assert p.remote_sha("release") == fixed
+    assert "All 4 checks passed" in out and "cached" in out, out
+    assert p.state() == before
