@@ -19,6 +19,36 @@ from hooks.errors import GuardrailError
 SKIP_DIRS = frozenset(
     {"node_modules", "build", "dist", "site-packages", "__pycache__", "htmlcov", "venv", "env"}
 )
+# A pyproject.toml below a folder with one of these names is material the project's own tests,
+# docs or users read (pallets/click has ten examples/*/pyproject.toml), not a project CI checks.
+NOT_PROJECT_DIRS = frozenset(
+    {
+        "examples",
+        "example",
+        "samples",
+        "tests",
+        "test",
+        "testing",
+        "fixtures",
+        "testdata",
+        "test_data",
+        "docs",
+        "doc",
+    }
+)
+
+
+def _searched(name: str) -> bool:
+    """Whether discovery looks for projects in a folder of this name: not hidden, not a build or
+    install folder, not examples, tests or docs, and not a project template (``{{...}}``)."""
+    return not (
+        name.startswith(".")
+        or name in SKIP_DIRS
+        or name.lower() in NOT_PROJECT_DIRS
+        or "{{" in name
+        or "{%" in name
+    )
+
 
 _PROBE = r"""
 import json, os, site, sys, sysconfig
@@ -93,8 +123,9 @@ def discover(repo_root: Path) -> tuple[str, ...]:
     """Project folders, relative to the root, in a stable order.
 
     ``[tool.guardrail] projects`` in the root's pyproject.toml wins; otherwise every folder
-    holding a pyproject.toml, skipping virtualenvs, hidden folders and build output. A repository
-    with no pyproject.toml at all is one project at its root.
+    holding a pyproject.toml, skipping virtualenvs, hidden folders, build output, and everything
+    under a folder named for examples, tests, fixtures or docs (:data:`NOT_PROJECT_DIRS`). A
+    repository with no pyproject.toml at all is one project at its root.
     """
     configured = root_projects(repo_root)
     if configured is not None:
@@ -109,11 +140,7 @@ def discover(repo_root: Path) -> tuple[str, ...]:
     found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(repo_root):
         here = Path(dirpath)
-        dirnames[:] = sorted(
-            d
-            for d in dirnames
-            if not d.startswith(".") and d not in SKIP_DIRS and not _is_venv(here / d)
-        )
+        dirnames[:] = sorted(d for d in dirnames if _searched(d) and not _is_venv(here / d))
         if "pyproject.toml" in filenames:
             found.append(_norm(os.path.relpath(here, repo_root)))
     return tuple(found) or (".",)

@@ -227,3 +227,55 @@ def test_a_push_that_changes_nothing_checks_the_pushed_tip(
     assert p.remote_sha("release") == fixed
     assert "All 4 checks passed" in out and "cached" in out, out
     assert p.state() == before
+
+
+# Row 3 ----------------------------------------------------------------------------------------
+
+UNTYPED = "def shout(text):\n    return text.upper()\n"
+NESTED = '[project]\nname = "{name}"\nversion = "1.0"\n\n[tool.mypy]\nstrict = true\n'
+
+
+def test_example_and_fixture_folders_are_not_projects(tmp_path: Path, project_venv: Path) -> None:
+    """Row 3: pyproject.toml files under tests/fixtures/, examples/ and docs/ are material, not
+    projects CI checks (CI runs the checks once, at the root). Made projects, their mypy fails
+    (strict, untyped code) and their pytest exits 5 (no tests): every push blocked. Named in
+    ``projects``, such a folder is still checked."""
+    files = {
+        **PKG_FILES,
+        "tests/fixtures/sample/pyproject.toml": NESTED.format(name="sample"),
+        "tests/fixtures/sample/sample.py": UNTYPED,
+        "examples/demo/pyproject.toml": NESTED.format(name="demo"),
+        "examples/demo/demo.py": UNTYPED,
+        "docs/tutorial/pyproject.toml": NESTED.format(name="tutorial"),
+        "templates/{{cookiecutter.slug}}/pyproject.toml": NESTED.format(name="tpl"),
+        "templates/{{cookiecutter.slug}}/tpl.py": UNTYPED,
+    }
+    p = pushing(tmp_path, files, venv=project_venv)
+    write_files(
+        p.repo,
+        {
+            "tests/test_more.py": "def test_more() -> None:\n    pass\n",
+            "tests/fixtures/sample/sample.py": "# edited\n" + UNTYPED,
+            "examples/demo/demo.py": "# edited\n" + UNTYPED,
+        },
+    )
+    head = commit_all(p.repo, "more tests, edited fixture and example")
+    before = p.state()
+    res = p.push("origin", "main")
+    out = _out(res)
+    assert res.returncode == 0, out
+    assert p.remote_sha("main") == head
+    assert "All 4 checks passed" in out, out
+    for name in ("sample", "demo", "tutorial", "tpl"):
+        assert name not in out, out
+    assert p.state() == before
+
+    pyproject = (
+        PKG_FILES["pyproject.toml"] + '\n[tool.guardrail]\nprojects = [".", "examples/demo"]\n'
+    )
+    write_files(p.repo, {"pyproject.toml": pyproject})
+    commit_all(p.repo, "check the demo too")
+    res = p.push("origin", "main")
+    out = _out(res)
+    assert res.returncode == 1, out
+    assert "examples/demo/demo.py:2:1: no-untyped-def" in out, out
