@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +62,16 @@ class Pushing:
             timeout=900,
         )
 
+    def check(self, *args: str, passes: bool) -> str:
+        """``git push ARGS``: assert it went through (or was refused) and left the user's files,
+        index and venv alone; the hook's output."""
+        before = self.state()
+        res = self.push(*args)
+        out = res.stdout + res.stderr
+        assert (res.returncode == 0) == passes, out
+        assert self.state() == before, out
+        return out
+
     def remote_sha(self, branch: str) -> str | None:
         res = git(self.remote, "rev-parse", "--verify", "-q", f"refs/heads/{branch}", check=False)
         return res.stdout.strip() or None
@@ -74,30 +85,28 @@ class Pushing:
             "head": git(self.repo, "rev-parse", "HEAD").stdout,
             "branches": git(self.repo, "for-each-ref", "refs/heads").stdout,
             "venv": _digest(self.venv) if self.venv is not None else {},
+            "submodules": {
+                str(path.relative_to(self.repo)): path.read_bytes()
+                for path in sorted((self.repo / ".git" / "modules").rglob("*"))
+                if path.name in ("HEAD", "index") and path.is_file()
+            },
         }
 
 
-def pushing(
-    where: Path,
-    files: dict[str, str],
-    *,
-    venv: Path | None,
-    link_venv: bool = True,
-    before_commit: object = None,
-) -> Pushing:
+def pushing(where: Path, files: dict[str, str], *, venv: Path | None) -> Pushing:
     """``files`` committed and pushed (hooks off) to a bare remote, then ``guardrail install``."""
-    repo = make_repo(where / "repo", files, venv=venv if link_venv else None)
-    remote = where / "remote.git"
-    git(where, "init", "-q", "--bare", "-b", "main", str(remote))
+    return connect(make_repo(where / "repo", files, venv=venv), venv=venv)
+
+
+def connect(repo: Path, *, venv: Path | None) -> Pushing:
+    """Push ``repo``'s main (hooks off) to a new bare remote, then ``guardrail install``."""
+    remote = repo.parent / "remote.git"
+    git(repo.parent, "init", "-q", "--bare", "-b", "main", str(remote))
     git(repo, "remote", "add", "origin", str(remote))
     git(repo, "push", "-q", "--no-verify", "origin", "main")
     res = subprocess.run([GUARDRAIL_EXE, "install"], cwd=repo, capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
     return Pushing(repo, remote, venv)
-
-
-def _out(res: subprocess.CompletedProcess[str]) -> str:
-    return res.stdout + res.stderr
 
 
 # Row 8 ----------------------------------------------------------------------------------------
@@ -143,32 +152,23 @@ def test_a_push_outside_every_project_checks_every_project(
         },
     )
     commit_all(p.repo, "shared data and lint config only")
-    before = p.state()
-    res = p.push("origin", "main")
-    out = _out(res)
-    assert res.returncode == 1, out
+    out = p.check("origin", "main", passes=False)
     assert p.remote_sha("main") == base
     assert "backend/app/core.py:1:1: D100" in out, out
     assert "backend/tests/test_limits.py:9" in out, out
     assert "Push blocked: ruff-check, pytest did not pass." in out, out
-    assert p.state() == before
 
     git(p.repo, "reset", "-q", "--hard", "origin/main")
     write_files(p.repo, _monorepo_backend(push="changed"))
     commit_all(p.repo, "backend: check only pushes that change it")
-    res = p.push("origin", "main")
-    assert res.returncode == 0, _out(res)
+    p.check("origin", "main", passes=True)
     write_files(p.repo, {"data/limits.json": '{"limit": 4}\n'})
     commit_all(p.repo, "data only")
-    before = p.state()
-    res = p.push("origin", "main")
-    out = _out(res)
-    assert res.returncode == 0, out
+    out = p.check("origin", "main", passes=True)
     assert (
         "Nothing to check: the push changes none of the projects (backend), which all set "
         'push = "changed".' in out
     ), out
-    assert p.state() == before
 
 
 # Row 12 ---------------------------------------------------------------------------------------
@@ -194,13 +194,10 @@ def test_a_push_that_changes_nothing_checks_the_pushed_tip(
     write_files(p.repo, {"pkg/core.py": BROKEN_CORE})
     broken = commit_all(p.repo, "broken")
     git(p.repo, "push", "-q", "--no-verify", "origin", "main")
-    before = p.state()
 
-    res = p.push("origin", "main:feature")
-    out = _out(res)
-    assert res.returncode == 1, out
+    out = p.check("origin", "main:feature", passes=False)
     assert p.remote_sha("feature") is None
-    assert "pkg/core.py:2:12: return-value" in out or "pkg/core.py:2:" in out, out
+    assert "pkg/core.py:2:" in out, out
     assert "tests/test_core.py:5" in out, out
 
     write_files(p.repo, {"notes.txt": "temporary\n"})
@@ -208,25 +205,16 @@ def test_a_push_that_changes_nothing_checks_the_pushed_tip(
     git(p.repo, "rm", "-q", "notes.txt")
     empty = commit_all(p.repo, "remove notes")
     assert git(p.repo, "diff", "--name-only", broken, empty).stdout == ""
-    before = p.state()
-    res = p.push("origin", "main")
-    out = _out(res)
-    assert res.returncode == 1, out
+    out = p.check("origin", "main", passes=False)
     assert p.remote_sha("main") == broken
     assert "tests/test_core.py:5" in out, out
-    assert p.state() == before
 
     write_files(p.repo, {"pkg/core.py": PKG_FILES["pkg/core.py"]})
     fixed = commit_all(p.repo, "fixed")
-    res = p.push("origin", "main")
-    assert res.returncode == 0, _out(res)
-    before = p.state()
-    res = p.push("origin", "main:release")
-    out = _out(res)
-    assert res.returncode == 0, out
+    p.check("origin", "main", passes=True)
+    out = p.check("origin", "main:release", passes=True)
     assert p.remote_sha("release") == fixed
     assert "All 4 checks passed" in out and "cached" in out, out
-    assert p.state() == before
 
 
 # Row 3 ----------------------------------------------------------------------------------------
@@ -260,22 +248,109 @@ def test_example_and_fixture_folders_are_not_projects(tmp_path: Path, project_ve
         },
     )
     head = commit_all(p.repo, "more tests, edited fixture and example")
-    before = p.state()
-    res = p.push("origin", "main")
-    out = _out(res)
-    assert res.returncode == 0, out
+    out = p.check("origin", "main", passes=True)
     assert p.remote_sha("main") == head
     assert "All 4 checks passed" in out, out
     for name in ("sample", "demo", "tutorial", "tpl"):
         assert name not in out, out
-    assert p.state() == before
 
     pyproject = (
         PKG_FILES["pyproject.toml"] + '\n[tool.guardrail]\nprojects = [".", "examples/demo"]\n'
     )
     write_files(p.repo, {"pyproject.toml": pyproject})
     commit_all(p.repo, "check the demo too")
-    res = p.push("origin", "main")
-    out = _out(res)
-    assert res.returncode == 1, out
+    out = p.check("origin", "main", passes=False)
     assert "examples/demo/demo.py:2:1: no-untyped-def" in out, out
+
+
+# Row 5 ----------------------------------------------------------------------------------------
+
+SUB_PYPROJECT = """\
+[project]
+name = "app"
+version = "0"
+
+[tool.pytest.ini_options]
+pythonpath = ["vendor/lib", "vendor/lib/deps/inner"]
+
+[tool.mypy]
+mypy_path = "vendor/lib:vendor/lib/deps/inner"
+"""
+SUB_FILES = {
+    "pyproject.toml": SUB_PYPROJECT,
+    "app/__init__.py": "",
+    "app/core.py": (
+        "from inner import BASE\nfrom vendorlib import VALUE\n\n\n"
+        "def value() -> int:\n    return BASE + VALUE\n"
+    ),
+    "tests/test_core.py": (
+        "from app.core import value\n\n\ndef test_value() -> None:\n    assert value() == 13\n"
+    ),
+}
+
+
+def _library(where: Path, files: dict[str, str]) -> Path:
+    make_repo(where, files)
+    return where
+
+
+def _submodule(repo: Path, url: Path, path: str) -> None:
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(url), path)
+
+
+def test_submodules_are_checked_out_in_the_snapshot_at_the_recorded_commit(
+    tmp_path: Path, project_venv: Path
+) -> None:
+    """Row 5: the project imports code from a submodule (and from a submodule of it). The
+    snapshot has them, at the commits the pushed tree records (not the ones the working tree's
+    submodule has checked out), read from .git/modules with no network; a submodule never
+    initialised here is left empty, with a note."""
+    inner = _library(tmp_path / "inner", {"inner/__init__.py": "BASE = 10\n"})
+    lib = _library(tmp_path / "lib", {"vendorlib/__init__.py": "VALUE = 3\n"})
+    _submodule(lib, inner, "deps/inner")
+    commit_all(lib, "inner as a submodule")
+    extras = _library(tmp_path / "extras", {"README.md": "extras\n"})
+    repo = make_repo(tmp_path / "work" / "repo", SUB_FILES, venv=project_venv)
+    _submodule(repo, lib, "vendor/lib")
+    git(
+        repo,
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "update",
+        "-q",
+        "--init",
+        "--recursive",
+    )
+    _submodule(repo, extras, "vendor/extras")
+    commit_all(repo, "vendored libraries")
+    git(repo, "submodule", "deinit", "-q", "-f", "vendor/extras")
+    shutil.rmtree(repo / ".git" / "modules" / "vendor" / "extras")
+    p = connect(repo, venv=project_venv)
+
+    write_files(lib, {"vendorlib/__init__.py": "VALUE = 4\n"})
+    bumped = commit_all(lib, "value 4")
+    sub = repo / "vendor" / "lib"
+    git(sub, "-c", "protocol.file.allow=always", "fetch", "-q", "origin")
+    git(sub, "checkout", "-q", bumped)
+    write_files(repo, {"tests/test_more.py": "def test_more() -> None:\n    pass\n"})
+    git(repo, "add", "tests/test_more.py")
+    git(repo, "commit", "-q", "-m", "more tests; the submodule bump is not committed")
+    out = p.check("origin", "main", passes=True)
+    assert "All 4 checks passed" in out, out
+    assert "submodule vendor/extras is not initialised in this repository" in out, out
+
+    git(repo, "add", "vendor/lib")
+    git(repo, "commit", "-q", "-m", "bump vendor/lib")
+    out = p.check("origin", "main", passes=False)
+    assert "tests/test_core.py:5" in out and "assert 14 == 13" in out, out
+
+    write_files(lib, {"vendorlib/__init__.py": "VALUE = 3\n"})
+    unfetched = commit_all(lib, "back to 3, not fetched here")
+    git(repo, "update-index", "--cacheinfo", f"160000,{unfetched},vendor/lib")
+    git(repo, "commit", "-q", "-m", "record a commit the module has not fetched")
+    out = p.check("origin", "main", passes=False)
+    assert p.remote_sha("main") != git(repo, "rev-parse", "HEAD").stdout.strip()
+    error = f"guardrail: error: submodule vendor/lib: the pushed commit records {unfetched[:12]}"
+    assert error in out, out
+    assert "run `git submodule update --init --recursive`" in out, out

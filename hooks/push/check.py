@@ -10,6 +10,7 @@ from hooks import git
 from hooks.config import ProjectConfig
 from hooks.engine.gate import RunOptions, RunOutcome, run_tree
 from hooks.findings import CheckResult
+from hooks.push import submodules
 from hooks.push.refs import Push, Target, Trigger, describe, targets
 from hooks.push.snapshot import repo_env_removed, snapshot
 
@@ -73,6 +74,7 @@ def check_push(
         skipped: dict[str, str] = {}
         select = _selector(target, trigger, skipped)
         with snapshot(repo, target.sha) as root, repo_env_removed():
+            snapshot_notes = submodules.check_out(repo, root, target.sha)
             if prepare is not None:
                 prepare(root)
             tree = git.check_output(repo, "rev-parse", f"{target.sha}^{{tree}}").strip()
@@ -80,7 +82,7 @@ def check_push(
                 root,
                 options,
                 target=f"checked {description}" + (f"; {note}" if note else ""),
-                notes=notes,
+                notes=[*notes, *snapshot_notes],
                 tree=tree,
                 select=select,
                 env_root=repo,

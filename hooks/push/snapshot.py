@@ -19,6 +19,7 @@ from pathlib import Path
 
 from hooks import git, xdg
 from hooks.errors import GuardrailError
+from hooks.push import submodules
 
 LEGACY_SNAPSHOT_DIR = "guardrail/snapshots"
 SLOTS = 4
@@ -116,6 +117,7 @@ def _reuse(path: Path, sha: str) -> bool:
 def _create(repo: Path, path: Path, sha: str) -> None:
     if path.exists() or path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
+    submodules.forget(path)
     _snapshot_git(repo, "worktree", "prune")
     _snapshot_git(repo, "worktree", "add", "-q", "--force", "--detach", str(path), sha)
 
@@ -166,6 +168,7 @@ def remove_snapshots(repo: Path) -> int:
             continue
         try:
             _snapshot_git(repo, "worktree", "remove", "--force", str(path))
+            submodules.forget(path)
             removed += 1
         finally:
             os.close(fd)
