@@ -14,15 +14,24 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import GUARDRAIL_EXE
-from tests.fixtures import GIT_ENV, commit_all, git, make_repo, write_files
+from tests.fixtures import (
+    GIT_ENV,
+    commit_all,
+    git,
+    make_project_venv,
+    make_repo,
+    write_files,
+)
 
 pytestmark = pytest.mark.slow
+PIP = (sys.executable, "-m", "pip")
 
 
 def _digest(root: Path, *, skip: tuple[str, ...] = ()) -> dict[str, str]:
@@ -354,3 +363,100 @@ def test_submodules_are_checked_out_in_the_snapshot_at_the_recorded_commit(
     error = f"guardrail: error: submodule vendor/lib: the pushed commit records {unfetched[:12]}"
     assert error in out, out
     assert "run `git submodule update --init --recursive`" in out, out
+
+
+# Row 4 ----------------------------------------------------------------------------------------
+
+BACKENDS = {
+    "hatch-vcs": """\
+[build-system]
+requires = ["hatchling", "hatch-vcs"]
+build-backend = "hatchling.build"
+
+[project]
+name = "pkg"
+dynamic = ["version"]
+
+[tool.hatch.version]
+source = "vcs"
+
+[tool.hatch.build.hooks.vcs]
+version-file = "src/pkg/_version.py"
+template = "__version__ = {version!r}\\n"
+
+[tool.hatch.build.targets.wheel]
+packages = ["src/pkg"]
+""",
+    "setuptools-scm": """\
+[build-system]
+requires = ["setuptools>=64", "setuptools-scm>=8"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "pkg"
+dynamic = ["version"]
+
+[tool.setuptools_scm]
+version_file = "src/pkg/_version.py"
+""",
+}
+VERSION_TEST = """\
+import pkg
+
+
+def test_version_is_the_tagged_one() -> None:
+    assert pkg.__version__ == "1.2.0"
+"""
+
+
+def _install_editable(venv: Path, project: Path) -> None:
+    """``pip install -e`` as a developer does; the backend comes from the test environment."""
+    res = subprocess.run(
+        [
+            *PIP,
+            "--python",
+            str(venv / "bin" / "python"),
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-e",
+            str(project),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+def test_the_version_file_the_backend_generates_is_in_the_snapshot(
+    tmp_path: Path, backend: str
+) -> None:
+    """Row 4: a src-layout package imports a git-ignored ``_version.py`` that its build backend
+    writes at install time. The snapshot gets it written as the backend would (setuptools-scm on
+    the snapshot's checkout, the backend's path and template): the version is the pushed commit's
+    tag, not the one the working tree's copy holds from the last install."""
+    files = {
+        ".gitignore": ".venv\n__pycache__/\n*.egg-info/\nsrc/pkg/_version.py\n",
+        "pyproject.toml": BACKENDS[backend],
+        "src/pkg/__init__.py": (
+            'from pkg._version import __version__\n\n__all__ = ["__version__"]\n'
+        ),
+        "src/pkg/py.typed": "",
+        "tests/test_version.py": VERSION_TEST,
+    }
+    repo = make_repo(tmp_path / "repo", files)
+    venv = make_project_venv(tmp_path / "venv")
+    _install_editable(venv, repo)
+    (repo / ".venv").symlink_to(venv, target_is_directory=True)
+    installed = (repo / "src" / "pkg" / "_version.py").read_text()
+    assert "1.2.0" not in installed
+    p = connect(repo, venv=venv)
+
+    write_files(repo, {"tests/test_more.py": "def test_more() -> None:\n    pass\n"})
+    commit_all(repo, "more tests")
+    git(repo, "tag", "v1.2.0")
+    out = p.check("origin", "main", passes=True)
+    assert "All 4 checks passed" in out, out
+    assert (repo / "src" / "pkg" / "_version.py").read_text() == installed

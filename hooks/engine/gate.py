@@ -83,12 +83,15 @@ def run_tree(
     on_done: Callable[[CheckResult], None] | None = None,
     select: ProjectFilter | None = None,
     env_root: Path | None = None,
+    before_run: Callable[[Sequence[Project]], None] | None = None,
 ) -> RunOutcome:
     """Check every project under ``root`` and return the results in the guardrail order.
 
     ``tree`` is the git tree id of the content being checked when the caller knows it (a pushed
     commit's tree); it keys the verdict cache. ``select`` keeps only some projects (those a push
     touched); when it keeps none, the outcome has no results. ``env_root``: see ``load_projects``.
+    ``before_run`` completes the tree for its projects once the checks are known to run (not on a
+    cache hit): a push snapshot gets what CI's install step generates there.
     """
     projects = load_projects(root, options.layers, select=select, env_root=env_root)
     if not projects and select is None:
@@ -118,6 +121,8 @@ def run_tree(
         hit = verdicts.lookup() if verdicts is not None else None
         if hit is not None:
             return RunOutcome(replace(info, cached=hit.line()), list(hit.results))
+    if before_run is not None:
+        before_run(projects)
     results = run_all(planned, jobs=jobs, fail_fast=fail_fast, on_done=on_done)
     if verdicts is not None:
         verdicts.record(results)

@@ -10,7 +10,8 @@ from hooks import git
 from hooks.config import ProjectConfig
 from hooks.engine.gate import RunOptions, RunOutcome, run_tree
 from hooks.findings import CheckResult
-from hooks.push import submodules
+from hooks.projects import Project
+from hooks.push import submodules, versionfile
 from hooks.push.refs import Push, Target, Trigger, describe, targets
 from hooks.push.snapshot import repo_env_removed, snapshot
 
@@ -87,6 +88,7 @@ def check_push(
                 select=select,
                 env_root=repo,
                 on_done=on_done,
+                before_run=_generate_version_files,
             )
         unchecked = tuple(skipped)
         if unchecked and outcome.results:
@@ -97,6 +99,12 @@ def check_push(
             outcome = RunOutcome(info, outcome.results)
         done.append(TargetOutcome(target, description, outcome, unchecked))
     return done
+
+
+def _generate_version_files(projects: Sequence[Project]) -> None:
+    """What CI's install step generates in the checked tree: each project's version file."""
+    for folder in dict.fromkeys(p.path for p in projects):
+        versionfile.write(folder)
 
 
 def _selector(
