@@ -20,7 +20,7 @@ from typing import Any
 
 from hooks import atomic, xdg
 
-FORMAT = 1
+FORMAT = 2  # 2: editable installs (direct_url.json) and what they map
 Probe = Callable[[str], "dict[str, object] | None"]
 
 

@@ -60,10 +60,50 @@ if sys.prefix == sys.base_prefix and not os.environ.get("PYTHONNOUSERSITE"):
     if os.path.isdir(user) and user not in sys.path:
         sys.path.append(user)
 dists = {}
+# Modules that editable finders serve, as site.py installed them from the .pth files at start-up:
+# setuptools' __editable___*_finder MAPPING and the editables library's redirector (hatchling).
+mapped = {}
+for mod_name, mod in list(sys.modules.items()):
+    if mod_name.startswith("__editable__") and isinstance(getattr(mod, "MAPPING", None), dict):
+        mapped.update(mod.MAPPING)
+redirector = sys.modules.get("editables.redirector")
+if redirector is not None:
+    mapped.update(getattr(redirector.RedirectingFinder, "_redirections", {}))
+editables = []
 for d in metadata.distributions():
     name = d.metadata["Name"]
     if name:
         dists.setdefault(name.lower().replace("_", "-"), d.version)
+    try:
+        direct = json.loads(d.read_text("direct_url.json") or "{}")
+    except (OSError, ValueError):
+        continue
+    url = direct.get("url") if isinstance(direct, dict) else None
+    if not (isinstance(url, str) and url.startswith("file:")):
+        continue
+    if not (direct.get("dir_info") or {}).get("editable"):
+        continue
+    from urllib.parse import unquote, urlsplit
+    from urllib.request import url2pathname
+    source = os.path.abspath(url2pathname(unquote(urlsplit(url).path)))
+    paths = []
+    for f in d.files or ():
+        if str(f).endswith(".pth"):
+            pth = str(f.locate())
+            try:
+                lines = open(pth, encoding="utf-8").read().splitlines()
+            except (OSError, UnicodeDecodeError):
+                continue
+            for line in lines:
+                line = line.strip()
+                if line and not line.startswith(("#", "import ", "import\t")):
+                    paths.append(os.path.abspath(os.path.join(os.path.dirname(pth), line)))
+    inside = source.rstrip(os.sep) + os.sep
+    modules = {
+        k: os.path.abspath(v) for k, v in mapped.items()
+        if isinstance(k, str) and isinstance(v, str) and os.path.abspath(v).startswith(inside)
+    }
+    editables.append({"name": name or "", "source": source, "paths": paths, "modules": modules})
 print(json.dumps({
     "version": "%d.%d.%d" % sys.version_info[:3],
     "prefix": sys.prefix,
@@ -71,8 +111,21 @@ print(json.dumps({
     "scripts": sysconfig.get_path("scripts"),
     "dists": dists,
     "paths": sys.path,
+    "editables": editables,
 }))
 """
+
+
+@dataclass(frozen=True, slots=True)
+class Editable:
+    """A distribution installed in editable mode (``direct_url.json``'s ``dir_info.editable``):
+    its source folder, the folders its ``.pth`` files put on the import path, and the modules an
+    editable finder (setuptools', hatchling's ``editables``) maps into the source folder."""
+
+    name: str
+    source: str
+    paths: tuple[str, ...] = ()
+    modules: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +139,7 @@ class Interpreter:
     scripts: str
     dists: Mapping[str, str] = field(default_factory=dict)
     warning: str | None = None
+    editables: tuple[Editable, ...] = ()
 
     def has(self, dist: str) -> bool:
         return dist in self.dists
@@ -109,10 +163,64 @@ class Project:
     rel: str
     config: ProjectConfig
     interpreter: Interpreter
+    worktree: Path | None = None
 
     @property
     def path(self) -> Path:
         return self.repo_root / self.rel if self.rel != "." else self.repo_root
+
+    def snapshot_imports(self, *, finders: bool = True) -> tuple[str, ...]:
+        """Where the checked tree's copy of each editable install inside the working tree is
+        imported from, to go first on the import path: empty unless ``repo_root`` is a snapshot
+        of ``worktree``. The folders the installs' ``.pth`` files name, and with ``finders``
+        the parent folder of each top-level module an editable finder maps (mypy does not read
+        finders, so CI's mypy never sees those)."""
+        if self.worktree is None or self.worktree == self.repo_root:
+            return ()
+        work = self.worktree.resolve()
+        found: list[str] = []
+        for editable in self.interpreter.editables:
+            roots = list(editable.paths)
+            if finders:
+                roots.extend(
+                    _import_root(name, path) or "" for name, path in editable.modules.items()
+                )
+            for root in roots:
+                try:
+                    rel = Path(root).resolve().relative_to(work)
+                except (ValueError, OSError):
+                    continue
+                mapped = self.repo_root / rel
+                if mapped.is_dir() and str(mapped) not in found:
+                    found.append(str(mapped))
+        return tuple(found)
+
+    def editable_sources(self) -> tuple[Path, ...]:
+        """The checked tree's copy of each editable install's source folder inside the working
+        tree (where its build backend's settings are)."""
+        if self.worktree is None:
+            return ()
+        work = self.worktree.resolve()
+        found: list[Path] = []
+        for editable in self.interpreter.editables:
+            try:
+                rel = Path(editable.source).resolve().relative_to(work)
+            except (ValueError, OSError):
+                continue
+            if (self.repo_root / rel).is_dir():
+                found.append(self.repo_root / rel)
+        return tuple(found)
+
+
+def _import_root(name: str, path: str) -> str | None:
+    """The folder to put on the path so that ``import name`` finds ``path`` (a package folder,
+    its ``__init__.py`` or a module file); None for a submodule or a renamed mapping."""
+    target = Path(path)
+    if target.name == "__init__.py":
+        target = target.parent
+    if "." in name or (target.name != name and target.stem != name):
+        return None
+    return str(target.parent)
 
 
 def _is_venv(path: Path) -> bool:
@@ -238,6 +346,7 @@ def _interpreter(
     python: str, source: str, info: Mapping[str, object], warning: str | None = None
 ) -> Interpreter:
     dists = info.get("dists")
+    editables = info.get("editables")
     return Interpreter(
         python=python,
         version=str(info.get("version", "?")),
@@ -246,6 +355,20 @@ def _interpreter(
         scripts=str(info.get("scripts", "")),
         dists=dict(dists) if isinstance(dists, dict) else {},
         warning=warning,
+        editables=tuple(_editable(e) for e in editables if isinstance(e, dict))
+        if isinstance(editables, list)
+        else (),
+    )
+
+
+def _editable(data: Mapping[str, object]) -> Editable:
+    paths = data.get("paths")
+    modules = data.get("modules")
+    return Editable(
+        name=str(data.get("name", "")),
+        source=str(data.get("source", "")),
+        paths=tuple(p for p in paths if isinstance(p, str)) if isinstance(paths, list) else (),
+        modules={str(k): str(v) for k, v in modules.items()} if isinstance(modules, dict) else {},
     )
 
 
@@ -277,7 +400,8 @@ def load_projects(
         if key not in interpreters:
             env_path = envs / rel if rel != "." else envs
             interpreters[key] = find_interpreter(env_path, envs, config.python)
-        projects.append(Project(repo_root, rel, config, interpreters[key]))
+        worktree = env_root if env_root is not None and env_root != repo_root else None
+        projects.append(Project(repo_root, rel, config, interpreters[key], worktree))
     return projects
 
 

@@ -409,24 +409,15 @@ def test_version_is_the_tagged_one() -> None:
 """
 
 
+def _pip(venv: Path, *args: str) -> None:
+    python = str(venv / "bin" / "python")
+    res = subprocess.run([*PIP, "--python", python, *args], capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
 def _install_editable(venv: Path, project: Path) -> None:
     """``pip install -e`` as a developer does; the backend comes from the test environment."""
-    res = subprocess.run(
-        [
-            *PIP,
-            "--python",
-            str(venv / "bin" / "python"),
-            "install",
-            "-q",
-            "--no-deps",
-            "--no-build-isolation",
-            "-e",
-            str(project),
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert res.returncode == 0, res.stdout + res.stderr
+    _pip(venv, "install", "-q", "--no-deps", "--no-build-isolation", "-e", str(project))
 
 
 @pytest.mark.parametrize("backend", sorted(BACKENDS))
@@ -460,3 +451,90 @@ def test_the_version_file_the_backend_generates_is_in_the_snapshot(
     out = p.check("origin", "main", passes=True)
     assert "All 4 checks passed" in out, out
     assert (repo / "src" / "pkg" / "_version.py").read_text() == installed
+
+
+# Row 7 ----------------------------------------------------------------------------------------
+
+SHARED_BUILD = {
+    "hatchling .pth": (
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n\n'
+        '[project]\nname = "shared"\nversion = "0"\n'
+    ),
+    "hatchling editables": (
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n\n'
+        '[project]\nname = "shared"\nversion = "0"\n\n'
+        "[tool.hatch.build.targets.wheel]\ndev-mode-exact = true\n"
+    ),
+    "setuptools finder": (
+        '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        '[project]\nname = "shared"\nversion = "0"\n\n'
+        '[tool.setuptools]\npackages = ["shared"]\n'
+    ),
+}
+GREET = 'def greet(name: str) -> str:\n    return "hi " + name\n'
+WELCOME = '\n\ndef welcome(name: str) -> str:\n    return "hi " + name\n'
+BACKEND_CORE = 'from shared import {f}\n\n\ndef hello() -> str:\n    return {f}("backend")\n'
+
+
+def _sibling_files(layout: str) -> dict[str, str]:
+    package = "libs/shared/shared" if layout == "setuptools finder" else "libs/shared/src/shared"
+    # Only a .pth folder is visible to mypy (CI's too): with a finder, mypy cannot see `shared`.
+    mypy = "" if layout == "hatchling .pth" else "\n[tool.mypy]\nignore_missing_imports = true\n"
+    return {
+        ".gitignore": ".venv\n__pycache__/\n*.egg-info/\nbuild/\n",
+        "libs/shared/pyproject.toml": SHARED_BUILD[layout],
+        f"{package}/__init__.py": GREET,
+        f"{package}/py.typed": "",
+        "libs/shared/tests/test_shared.py": (
+            "from shared import greet\n\n\ndef test_greet() -> None:\n"
+            '    assert greet("a") == "hi a"\n'
+        ),
+        "backend/pyproject.toml": '[project]\nname = "backend"\nversion = "0"\n' + mypy,
+        "backend/app/__init__.py": "",
+        "backend/app/core.py": BACKEND_CORE.format(f="greet"),
+        "backend/tests/test_core.py": (
+            "from app.core import hello\n\n\ndef test_hello() -> None:\n"
+            '    assert hello() == "hi backend"\n'
+        ),
+    }
+
+
+@pytest.mark.parametrize("layout", sorted(SHARED_BUILD))
+def test_editable_sibling_libraries_are_imported_from_the_pushed_commit(
+    tmp_path: Path, layout: str
+) -> None:
+    """Row 7: backend imports libs/shared, installed editable in the root .venv (a .pth folder,
+    setuptools' finder, or hatchling's editables finder, found from direct_url.json). At push
+    time the snapshot's copy is imported, not the working tree's: a function that exists only
+    in the uncommitted working tree does not make a broken push pass. And (row 8) a push that
+    changes only the library checks backend too."""
+    files = _sibling_files(layout)
+    package = next(k for k in files if k.endswith("shared/__init__.py"))
+    repo = make_repo(tmp_path / "repo", files)
+    venv = make_project_venv(tmp_path / "venv")
+    if layout == "hatchling editables":
+        # The install's runtime dependency, which --no-deps leaves out: the test environment's
+        # copy comes too late on the path (its .pth sorts after the install's).
+        _pip(venv, "install", "--ignore-installed", "--no-deps", "editables")
+    _install_editable(venv, repo / "libs" / "shared")
+    (repo / ".venv").symlink_to(venv, target_is_directory=True)
+    p = connect(repo, venv=venv)
+
+    write_files(repo, {package: GREET + WELCOME})
+    write_files(repo, {"backend/app/core.py": BACKEND_CORE.format(f="welcome")})
+    git(repo, "add", "backend")
+    git(repo, "commit", "-q", "-m", "backend calls welcome(), which is not committed")
+    out = p.check("origin", "main", passes=False)
+    assert "backend/app/core.py:1: collection-error collecting tests/test_core.py" in out, out
+    assert "cannot import name 'welcome' from 'shared'" in out, out
+    assert f"{tmp_path / 'repo'}/{package}" not in out, out
+    if layout == "hatchling .pth":
+        assert 'backend/app/core.py:1:1: attr-defined Module "shared" has no attribute' in out
+
+    commit_all(repo, "shared: welcome")
+    p.check("origin", "main", passes=True)
+
+    write_files(repo, {package: GREET})
+    commit_all(repo, "shared: drop welcome; backend is not changed")
+    out = p.check("origin", "main", passes=False)
+    assert "cannot import name 'welcome' from 'shared'" in out, out

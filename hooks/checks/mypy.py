@@ -7,6 +7,7 @@ Fail-closed points: a configuration mypy cannot read (it only warns and carries 
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -118,6 +119,12 @@ def plan(project: Project) -> Invocation | Outcome:
         *targets(project),
     )
     env = {"PYTHONDONTWRITEBYTECODE": "1"}
+    snapshot_paths = project.snapshot_imports(finders=False)
+    if snapshot_paths:
+        # mypy takes the installed packages' folders from the interpreter's sys.path, where
+        # PYTHONPATH goes before the editable installs' .pth folders of the working tree.
+        inherited = os.environ.get("PYTHONPATH")
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (*snapshot_paths, inherited) if p)
     ctx = context_for(project, NAME)
     return Invocation(
         NAME,

@@ -30,13 +30,14 @@ _COVERAGE = re.compile(
 
 
 def code_paths(project: Project) -> tuple[str, ...]:
-    """The checked tree's ``src/`` first on the path: an editable install of a src-layout
-    project points at the working tree, and the checked tree may be a push snapshot. (A flat
-    layout needs nothing: ``python -m pytest`` puts the project folder first already.)"""
+    """The checked tree's code first on the path: its ``src/``, and in a push snapshot the
+    snapshot's copy of every editable install inside the repository (a sibling library
+    installed with ``pip install -e ./libs/shared`` points at the working tree, whose
+    uncommitted code must not make a broken push pass). A flat layout needs nothing for the
+    project itself: ``python -m pytest`` puts the project folder first already."""
     src = project.path / "src"
-    if src.is_dir() and not (src / "__init__.py").exists():
-        return (str(src),)
-    return ()
+    own = (str(src),) if src.is_dir() and not (src / "__init__.py").exists() else ()
+    return tuple(dict.fromkeys((*own, *project.snapshot_imports())))
 
 
 def plan(project: Project) -> Invocation | Outcome:

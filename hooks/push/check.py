@@ -102,8 +102,10 @@ def check_push(
 
 
 def _generate_version_files(projects: Sequence[Project]) -> None:
-    """What CI's install step generates in the checked tree: each project's version file."""
-    for folder in dict.fromkeys(p.path for p in projects):
+    """What CI's install step generates in the checked tree: the version file of each project and
+    of each editable install inside the repository."""
+    folders = [f for p in projects for f in (p.path, *p.editable_sources())]
+    for folder in dict.fromkeys(folders):
         versionfile.write(folder)
 
 
