@@ -100,6 +100,13 @@ def _add_organisation_arguments(parser: argparse.ArgumentParser) -> None:
         "--tools", choices=TOOLS_CHOICES, default=None, help="where ruff and mypy come from"
     )
     group.add_argument(
+        "--pass-env",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="an environment variable (or a pattern such as 'APP_*') the tools may see",
+    )
+    group.add_argument(
         "--require",
         action="append",
         choices=CHECKS,

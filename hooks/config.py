@@ -42,6 +42,7 @@ class ProjectConfig:
     jobs: int | None = None
     cache: bool = True
     tools: str = "project"
+    pass_env: tuple[str, ...] = ()
     settings: Mapping[str, CheckSettings] = field(
         default_factory=lambda: {c: CheckSettings() for c in CHECKS}
     )
@@ -100,6 +101,27 @@ def _push(v: object) -> str:
     return str(v)
 
 
+NEVER_PASSED = ("GIT", "PRE_COMMIT", "PREK")
+"""No tool ever sees these variables, nor any named ``<one of them>_*`` (:mod:`hooks.toolenv`)."""
+_ENV_NAME = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_*?[]!")
+
+
+def _env_names(v: object) -> tuple[str, ...]:
+    """Variable names or shell-style patterns; never one of git's or pre-commit's/prek's own,
+    which differ between a hook and a push (:mod:`hooks.toolenv`)."""
+    names = _str_list(v)
+    for name in names:
+        if not name or not set(name) <= _ENV_NAME:
+            raise TypeError(f'a list of variable names or patterns such as "APP_*" (not {name!r})')
+        upper = name.upper()
+        if any(upper == p or upper.startswith(f"{p}_") for p in NEVER_PASSED):
+            raise TypeError(
+                f"a list of variable names, without {name!r}: GIT_*, PRE_COMMIT_* and PREK_* "
+                "never reach the tools (they differ between a commit hook and a push)"
+            )
+    return names
+
+
 Validator = Callable[[object], Any]
 
 PROJECT_KEYS: dict[str, Validator] = {
@@ -111,6 +133,7 @@ PROJECT_KEYS: dict[str, Validator] = {
     "jobs": _positive_int,
     "cache": _bool,
     "tools": _tools,
+    "pass_env": _env_names,
 }
 COMMON_CHECK_KEYS: dict[str, Validator] = {"args": _str_list, "timeout": _positive_number}
 CHECK_KEYS: dict[str, dict[str, Validator]] = {

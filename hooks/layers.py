@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hooks.config import CHECKS, Layer, load_project_layer
+from hooks.config import CHECKS, PROJECT_KEYS, Layer, load_project_layer
 from hooks.errors import GuardrailError
 from hooks.projects import discover
 
@@ -70,6 +70,7 @@ def build(
     check_args: Mapping[str, Sequence[str]] | None = None,
     timeouts: Sequence[str] = (),
     tools: str | None = None,
+    pass_env: Sequence[str] = (),
     require: Sequence[str] = (),
     enforce: Sequence[str] = (),
 ) -> HookArgs:
@@ -93,6 +94,12 @@ def build(
     if tools is not None:
         layer["tools"] = tools
         written.append(f"--tools {tools}")
+    if pass_env:
+        try:
+            layer["pass_env"] = PROJECT_KEYS["pass_env"](list(pass_env))
+        except TypeError as exc:
+            raise GuardrailError(f"{ORIGIN}: --pass-env must be {exc}") from None
+        written.extend(f"--pass-env {name}" for name in pass_env)
     for check in dict.fromkeys(require):
         if check in skip:
             raise GuardrailError(f"{ORIGIN}: --skip {check} contradicts --require {check}")

@@ -190,10 +190,19 @@ def test_selection_and_tool_environment_are_part_of_the_key(
     only = guardrail(repo.root, "run", "--only", "pytest")
     assert CACHED not in only.out, "a full verdict is not a verdict for a different selection"
     assert repo.runs() == 2
+    # The tools see only a scrubbed environment (hooks/toolenv.py), and the key holds all of it:
+    # a variable they never see changes nothing; once passed, its value is part of the key.
     monkeypatch.setenv("PYTEST_ADDOPTS", "-q")
     run = guardrail(repo.root, "run")
+    assert CACHED in run.out, run
+    assert repo.runs() == 2
+    run = guardrail(repo.root, "run", "--pass-env", "PYTEST_ADDOPTS")
     assert CACHED not in run.out, run
     assert repo.runs() == 3
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-v")
+    run = guardrail(repo.root, "run", "--pass-env", "PYTEST_ADDOPTS")
+    assert CACHED not in run.out, run
+    assert repo.runs() == 4
 
 
 @pytest.mark.slow

@@ -27,6 +27,10 @@ version = "0.1.0"
 
 [tool.ruff]
 line-length = 400
+
+# The tools get a scrubbed environment; the rendezvous timeout must reach the test suites.
+[tool.guardrail]
+pass_env = ["RENDEZVOUS_SECONDS"]
 """
 
 RENDEZVOUS = """\
@@ -157,7 +161,7 @@ def test_jobs_config_key_limits_concurrency(
 ) -> None:
     root, _ = _repo(tmp_path, project_venv, WAITS_FOR_B_TO_FINISH, WAITS_FOR_A_TO_START)
     (root / "a" / "pyproject.toml").write_text(
-        PROJECT.format(name="a") + "\n[tool.guardrail]\njobs = 1\n", encoding="utf-8"
+        PROJECT.format(name="a") + "jobs = 1\n", encoding="utf-8"
     )
     monkeypatch.setenv("RENDEZVOUS_SECONDS", "3")
     run = guardrail(root, "run", "--only", "pytest", "--no-cache")

@@ -251,6 +251,9 @@ def test_syntax_error_is_a_finding_from_ruff_and_mypy(
 
 # -- time limits and interruptions -------------------------------------------------------------
 
+PASS_MARKER = '\n[tool.guardrail]\npass_env = ["MARKER"]\n'
+"""The tools see a scrubbed environment: SLEEPER_TEST's marker variable must be passed."""
+
 SLEEPER_TEST = """\
 import os
 import subprocess
@@ -270,7 +273,7 @@ def test_timeout_kills_the_whole_process_group(
 ) -> None:
     marker = tmp_path / "pids"
     monkeypatch.setenv("MARKER", str(marker))
-    files = small_project("\n[tool.guardrail.pytest]\ntimeout = 3\n")
+    files = small_project("\n[tool.guardrail.pytest]\ntimeout = 3\n" + PASS_MARKER)
     files["tests/test_calc.py"] = SLEEPER_TEST
     repo = make_repo(tmp_path / "repo", files, venv=project_venv)
     run = guardrail(repo, "run", "--only", "pytest")
@@ -286,7 +289,7 @@ def test_interrupt_stops_every_child_and_exits_130(
     tmp_path: Path, project_venv: Path, sig: signal.Signals
 ) -> None:
     marker = tmp_path / "pids"
-    files = small_project()
+    files = small_project(PASS_MARKER)
     files["tests/test_calc.py"] = SLEEPER_TEST
     repo = make_repo(tmp_path / "repo", files, venv=project_venv)
     child = guardrail_subprocess(repo, "run", "--jobs", "2", env={"MARKER": str(marker)})

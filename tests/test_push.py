@@ -389,7 +389,12 @@ def test_ctrl_c_during_a_snapshot_check(pushing_factory: object, tmp_path: Path)
     snapshot reusable; the guardrail itself exits 130."""
     p = pushing_factory(motivating_files(fixed=True))  # type: ignore[operator]
     old = p.remote_sha("main")
-    write_files(p.repo, {"backend/tests/test_slow.py": SLOW_TEST})
+    # The tools see a scrubbed environment: pass the marker's variable to the test suite.
+    pass_marker = '\n[tool.guardrail]\npass_env = ["GUARDRAIL_TEST_MARKER"]\n'
+    pyproject = (p.repo / "backend/pyproject.toml").read_text() + pass_marker
+    write_files(
+        p.repo, {"backend/tests/test_slow.py": SLOW_TEST, "backend/pyproject.toml": pyproject}
+    )
     new = commit_all(p.repo, "a test that can be made slow")
     write_files(p.repo, {"backend/notes.txt": "local, untracked\n", EXPORT_PATH: BAD_EXPORT})
     before = p.fingerprint()

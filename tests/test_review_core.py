@@ -17,6 +17,7 @@ from hooks.findings import Status
 from hooks.projects import load_projects, ruff_tool
 from tests.fixtures import commit_all, git, make_repo
 from tests.test_fail_closed import (
+    PASS_MARKER,
     SLEEPER_TEST,
     guardrail_subprocess,
     no_traceback,
@@ -63,7 +64,7 @@ def test_interpreter_for_another_platform_is_an_error_not_a_traceback(
 @pytest.mark.slow
 def test_fix_interrupted_exits_130_without_a_traceback(tmp_path: Path, project_venv: Path) -> None:
     marker = tmp_path / "pids"
-    files = small_project()
+    files = small_project(PASS_MARKER)
     files["tests/test_calc.py"] = SLEEPER_TEST
     repo = make_repo(tmp_path / "repo", files, venv=project_venv)
     child = guardrail_subprocess(repo, "fix", env={"MARKER": str(marker)})

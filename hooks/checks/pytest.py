@@ -55,8 +55,7 @@ def plan(project: Project) -> Invocation | Outcome:
     if settings.parallel and project.interpreter.has("pytest-xdist"):
         extra = ("-n", "auto")
     argv = (*tool.argv, "-p", PLUGIN, *extra, *settings.args)
-    paths = (str(PLUGIN_DIR), *code_paths(project), os.environ.get("PYTHONPATH"))
-    pythonpath = os.pathsep.join(p for p in paths if p)
+    pythonpath = os.pathsep.join((str(PLUGIN_DIR), *code_paths(project)))
     env = {"PYTHONPATH": pythonpath, "PYTHONDONTWRITEBYTECODE": "1"}
     ctx = context_for(project, NAME, allow_no_tests=settings.allow_no_tests)
     return Invocation(

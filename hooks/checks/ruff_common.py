@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,39 @@ def fix_enabled(project_dir: Path) -> bool:
             data = data.get(key) if isinstance(data, dict) else None
         return data is True
     return False
+
+
+CONFIG_FILES = ("pyproject.toml", "ruff.toml", ".ruff.toml")
+
+
+def _extends(config: Path) -> Path | None:
+    """The file ``config`` names in ruff's ``extend``, as ruff resolves it: ``~`` and
+    environment variables expanded, relative to the config's folder."""
+    try:
+        data: Any = read_toml(config)
+    except GuardrailError:
+        return None
+    if config.name == "pyproject.toml":
+        data = data.get("tool", {})
+        data = data.get("ruff") if isinstance(data, dict) else None
+    value = data.get("extend") if isinstance(data, dict) else None
+    if not isinstance(value, str) or not value:
+        return None
+    expanded = os.path.expandvars(os.path.expanduser(value))
+    return Path(os.path.normpath(config.parent / expanded))
+
+
+def extended_configs(configs: Iterable[Path]) -> list[Path]:
+    """Every file the given ruff configs ``extend``, each chain followed to its end, wherever it
+    leads (a sibling checkout, the user's home): ruff reads them all."""
+    found: list[Path] = []
+    todo = list(configs)
+    while todo:
+        target = _extends(todo.pop())
+        if target is not None and target not in found:
+            found.append(target)
+            todo.append(target)
+    return found
 
 
 def _finding(item: dict[str, Any], context: ParseContext, default_code: str) -> Finding:

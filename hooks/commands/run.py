@@ -70,6 +70,7 @@ def hook_args(args: argparse.Namespace) -> layers.HookArgs:
         check_args={c: [v for check, v in args.check_args if check == c] for c in CHECKS},
         timeouts=list(args.timeout),
         tools=args.tools,
+        pass_env=list(args.pass_env),
         require=list(args.require),
         enforce=list(args.enforce),
     )

@@ -1,13 +1,27 @@
 """The verdict cache: a green run remembered by everything that could change its result.
 
-A key is the SHA-256 of a JSON document holding the content checked (a git tree id), the tool
-configs it does not hold (above the repository, in the user's config folder, git-ignored), the
-guardrail's version, each project's resolved configuration, interpreter (path, real prefix,
-version, installed distributions) and tool versions, the selected checks, and the few environment
-variables the tools read. Entries are small JSON files under ``<git common dir>/guardrail/verdicts``
-written by atomic rename, so concurrent runs (two pushes, a snapshot and a working-tree run) never
-see half a file. Only an all-green run is recorded, and only when the content did not change while
-it ran, so a hit can never be a stale green.
+A key is the SHA-256 of a JSON document holding exactly:
+
+- the content checked: a git tree id (the pushed commit's, or the working tree's with untracked,
+  not-ignored files, and each checked-out submodule's);
+- the files the tools read that the tree does not hold: the tool configs in the folders above
+  the repository and in the user's config folder, the git-ignored configs and Python files inside
+  it, and every file a ruff config ``extend``s, chain after chain, wherever it is;
+- the guardrail's version; each project's resolved configuration, interpreter (path, real
+  prefix, version, installed distributions) and tools (path, version, where from, executable
+  size and mtime); the selected checks;
+- the whole environment each project's tools get, which is all of the environment they see
+  (:mod:`hooks.toolenv`: the allowlist, ``pass_env`` and CI's step variables; never ``GIT_*``,
+  ``PRE_COMMIT_*``, ``PREK_*``, so a verdict found in a commit hook is found again at push).
+
+Only an all-green run is recorded, and only when the content did not change while it ran. So a
+hit is never a stale green for anything the tools read from the list above. What the key does
+not hold is what the tools may read beyond it: git-ignored files other than configs and Python
+(data files, anything under a wholly ignored folder), code outside the repository that an
+editable install points at, and the network. The README names these; ``--no-cache`` reruns.
+
+Entries are small JSON files under ``<git common dir>/guardrail/verdicts`` written by atomic
+rename, so concurrent runs (two pushes, a snapshot and a working-tree run) never see half a file.
 """
 
 from __future__ import annotations
@@ -25,13 +39,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hooks import atomic, git, xdg
+from hooks import atomic, git, toolenv, xdg
+from hooks.checks.ruff_common import CONFIG_FILES, extended_configs
 from hooks.findings import CheckResult, Status, result_from_dict, result_to_dict
 from hooks.projects import Project, Tool, mypy_tool, pytest_tool, ruff_tool
 
 FORMAT = 3
 KEEP = 256
-ENV_KEYS = ("PYTHONPATH", "MYPYPATH", "PYTEST_ADDOPTS", "PYTEST_PLUGINS")
 _GIT_ENV = ("GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES")
 CONFIG_NAMES = frozenset(
     {
@@ -135,9 +149,10 @@ def outside_inputs(root: Path) -> dict[str, str]:
     """Files the tools may read that the tree id does not hold, path -> content hash.
 
     Those are the tool configs in the folders above the repository (ruff and pytest search every
-    parent folder) and in the user's config folder, and the git-ignored configs and Python files
-    inside it (an ignored ``conftest.py`` or ``local_settings.py`` the tests import). Files under
-    a wholly ignored folder (``.venv/``, ``build/``) are not looked at.
+    parent folder) and in the user's config folder, the git-ignored configs and Python files
+    inside it (an ignored ``conftest.py`` or ``local_settings.py`` the tests import), and every
+    file a ruff config ``extend``s, chain after chain, inside the repository or out of it. Files
+    under a wholly ignored folder (``.venv/``, ``build/``) are not looked at.
     """
     candidates = {
         str(folder / name): folder / name
@@ -159,6 +174,10 @@ def outside_inputs(root: Path) -> dict[str, str]:
         wanted = Path(rel).name in CONFIG_NAMES or rel.endswith(IGNORED_CODE)
         if rel and not rel.endswith("/") and wanted:
             candidates[f"./{rel}"] = root / rel
+    ruff_configs = [p for p in candidates.values() if p.name in CONFIG_FILES]
+    ruff_configs += [root / rel for rel in _ruff_configs_in(root)]
+    for target in extended_configs(ruff_configs):
+        candidates.setdefault(f"extend:{target}", target)
     found: dict[str, str] = {}
     for name, path in candidates.items():
         try:
@@ -166,6 +185,15 @@ def outside_inputs(root: Path) -> dict[str, str]:
         except OSError:
             continue
     return found
+
+
+def _ruff_configs_in(root: Path) -> list[str]:
+    """The ruff configs of the checked content (tracked, or untracked and not ignored)."""
+    specs = [f":(glob)**/{name}" for name in CONFIG_FILES]
+    listed = git.output(
+        root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", *specs
+    )
+    return [rel for rel in (listed or "").split("\0") if rel]
 
 
 def _tool_part(tool: Tool | None) -> dict[str, Any] | None:
@@ -207,13 +235,14 @@ def key_parts(
     version: str,
     projects: Sequence[Project],
     selected: Sequence[tuple[str, str, bool]],
-    env: Mapping[str, str],
+    envs: Mapping[str, Mapping[str, str]],
     outside: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Everything a green verdict depends on, as plain JSON data.
 
-    ``selected`` is ``(project, check, runs)`` for every planned pair; ``outside`` is
-    ``outside_inputs``.
+    ``selected`` is ``(project, check, runs)`` for every planned pair; ``envs`` is the
+    environment each project's tools get (:func:`hooks.toolenv.for_project`), by project;
+    ``outside`` is ``outside_inputs``.
     """
     return {
         "format": FORMAT,
@@ -222,7 +251,7 @@ def key_parts(
         "guardrail": version,
         "projects": [_project_part(p) for p in projects],
         "selected": [list(s) for s in selected],
-        "env": {k: env.get(k) for k in ENV_KEYS},
+        "env": {rel: dict(sorted(env.items())) for rel, env in sorted(envs.items())},
     }
 
 
@@ -345,7 +374,7 @@ class Verdicts:
             version=version,
             projects=projects,
             selected=selected,
-            env=os.environ,
+            envs={p.rel: toolenv.for_project(p) for p in projects},
             outside=outside_inputs(root),
         )
         return cls(store, root, tree is not None, digest(parts), parts)

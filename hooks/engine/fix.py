@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hooks import proc
+from hooks import proc, toolenv
 from hooks.checks.base import PathMap, tail
 from hooks.engine.gate import RunOptions, RunOutcome, run_tree
 from hooks.errors import GuardrailError
@@ -56,7 +56,12 @@ def _snapshot(files: Sequence[str]) -> dict[str, str | None]:
 
 
 def _ruff_files(ruff: Sequence[str], project: Project) -> list[str]:
-    res = proc.run([*ruff, "check", "--show-files", "."], cwd=project.path, timeout=FIX_TIMEOUT)
+    res = proc.run(
+        [*ruff, "check", "--show-files", "."],
+        cwd=project.path,
+        env=toolenv.for_project(project),
+        timeout=FIX_TIMEOUT,
+    )
     if res.returncode != 0:
         raise GuardrailError(
             f"{project.rel}: `ruff check --show-files` exited {res.returncode}: "
@@ -95,7 +100,9 @@ def fix_project(project: Project) -> list[FixStep]:
     steps = []
     before = _snapshot(files)
     for name, argv, ok_codes in fixers:
-        res = proc.run(argv, cwd=project.path, timeout=FIX_TIMEOUT)
+        res = proc.run(
+            argv, cwd=project.path, env=toolenv.for_project(project), timeout=FIX_TIMEOUT
+        )
         after = _snapshot(files)
         changed = tuple(paths(f) for f in _changed(before, after))
         error = None

@@ -13,11 +13,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from pathlib import Path
 
-from hooks import locks, proc
+from hooks import locks, proc, toolenv
 from hooks.checks.base import Check, Invocation, ToolOutput, tail
 from hooks.checks.registry import all_checks
 from hooks.engine.plan import Planned
 from hooks.findings import CheckResult, Outcome, Status
+from hooks.projects import Project
 
 
 def _result(planned: Planned, outcome: Outcome, **kwargs: object) -> CheckResult:
@@ -30,6 +31,16 @@ def _result(planned: Planned, outcome: Outcome, **kwargs: object) -> CheckResult
         message=outcome.message,
         **kwargs,  # type: ignore[arg-type]
     )
+
+
+def tool_env(project: Project, inv: Invocation) -> dict[str, str]:
+    """The scrubbed environment (:mod:`hooks.toolenv`) plus what the check itself sets; a
+    ``PYTHONPATH`` the check sets goes before one the environment passes."""
+    env = toolenv.for_project(project)
+    for name, value in inv.env.items():
+        passed = env.get(name) if name == "PYTHONPATH" else None
+        env[name] = os.pathsep.join((value, passed)) if passed else value
+    return env
 
 
 def execute_one(planned: Planned, cancel: threading.Event | None = None) -> CheckResult:
@@ -54,8 +65,7 @@ def _invoke(
     planned: Planned, module: Check, inv: Invocation, cancel: threading.Event | None
 ) -> CheckResult:
     settings = planned.project.config.check(planned.check)
-    env = dict(os.environ)
-    env.update(inv.env)
+    env = tool_env(planned.project, inv)
     report_path: str | None = None
     if inv.report_file:
         fd, report_path = tempfile.mkstemp(prefix="guardrail-", suffix=".json")
