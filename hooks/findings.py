@@ -233,5 +233,5 @@ def count_line(findings: tuple[Finding, ...] | list[Finding], noun: str = "error
         text += f" in {plural(len(files), 'file')}"
     rest = len(findings) - len(blocking)
     if rest:
-        text += f", {rest} fixable not blocking"
+        text += f", {rest} not blocking"
     return text

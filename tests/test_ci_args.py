@@ -35,7 +35,31 @@ def test_split_forms() -> None:
 def test_cosmetic_options_do_not_count() -> None:
     assert _names("pytest", ["-q", "-n", "auto", "--cov-report=xml", "-rA", "-x"]) == []
     assert _names("mypy", ["--pretty", "--show-error-codes", "--no-incremental", "pkg"]) == []
-    assert _names("ruff-check", ["--output-format=github", "--no-fix", "--exit-zero", "."]) == []
+    assert _names("ruff-check", ["--output-format=github", "-q", "--statistics", "."]) == []
+    assert _names("ruff-format", ["--check", "--diff", "--output-format=github", "."]) == []
+
+
+@pytest.mark.parametrize(
+    "flag",
+    [
+        "--fix",
+        "--no-fix",
+        "--fix-only",
+        "--diff",
+        "--unsafe-fixes",
+        "--no-unsafe-fixes",
+        "--unfixable=F401",
+        "--fixable=F401",
+        "--exit-zero",
+        "-e",
+        "--exit-non-zero-on-fix",
+    ],
+)
+def test_what_ruff_check_does_with_fixes_changes_the_verdict(flag: str) -> None:
+    """With fix = true, CI's `ruff check --no-fix .` fails on what `ruff check .` fixes; and so
+    on for each: none of them is cosmetic for ruff check (issue 11 row 10)."""
+    name, _, value = flag.partition("=")
+    assert _names("ruff-check", [flag, "."]) == [(name, value or None)]
 
 
 def test_verdict_options_count_and_unknown_ones_too() -> None:

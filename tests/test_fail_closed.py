@@ -459,10 +459,18 @@ CACHE_DIRS = {".mypy_cache", ".ruff_cache", ".pytest_cache"}
 
 
 def fingerprint(root: Path) -> dict[str, str]:
-    """Every file's content hash (tool cache folders aside), plus git's index and HEAD."""
+    """Every file's content hash (tool cache folders aside), plus git's index and HEAD.
+
+    ``.git/worktrees`` is left out: it registers the snapshot slots, where a run whose CI command
+    rewrites files (fix = true) checks a copy of the working tree, as a push checks the commit."""
     prints: dict[str, str] = {}
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d not in CACHE_DIRS and d != ".venv"]
+        at_git = Path(dirpath) == root / ".git"
+        dirnames[:] = [
+            d
+            for d in dirnames
+            if d not in CACHE_DIRS and d != ".venv" and not (at_git and d == "worktrees")
+        ]
         for name in filenames:
             path = Path(dirpath) / name
             if path.is_symlink():

@@ -8,7 +8,7 @@ import pytest
 
 from hooks.checks import mypy, ruff_check, ruff_format
 from hooks.checks import pytest as pytest_check
-from hooks.checks.base import ParseContext, PathMap, ToolOutput
+from hooks.checks.base import FixMode, ParseContext, PathMap, ToolOutput
 from hooks.findings import Status
 
 DATA = Path(__file__).parent / "data" / "outputs"
@@ -18,8 +18,11 @@ def read(name: str) -> str:
     return (DATA / name).read_text(encoding="utf-8")
 
 
-def ctx(check: str, project: str = ".", **kwargs: bool) -> ParseContext:
-    return ParseContext(PathMap("/tmp/proj", project), check=check, **kwargs)
+def ctx(
+    check: str, project: str = ".", *, fix: FixMode | None = None, allow_no_tests: bool = False
+) -> ParseContext:
+    paths = PathMap("/tmp/proj", project)
+    return ParseContext(paths, fix=fix, allow_no_tests=allow_no_tests, check=check)
 
 
 def test_mypy_motivating_json_paths_are_repo_relative() -> None:
@@ -79,28 +82,90 @@ def test_mypy_unrecognised_output_is_never_a_pass(code: int, stdout: str) -> Non
     assert out.status is Status.ERROR
 
 
-def test_ruff_check_fix_true_makes_fixable_findings_non_blocking() -> None:
-    text = read("ruff_check_mixed.jsonl")
-    out = ruff_check.parse(ToolOutput(1, text, ""), ctx("ruff-check", ruff_fix=True))
+FIXED = FixMode(writes=True, source="fix = true, from pyproject.toml")
+"""CI's `ruff check .` with fix = true: it applies the safe fixes, and the later steps see them.
+Once "fixable findings do not block"; now the fixes are applied on a throwaway copy and what CI's
+command leaves decides (issue 11 row 9), read from ruff_check_{before,after}_fix.jsonl."""
+
+
+def _fixing(mode: FixMode, before: str, after: str, code: int = 1) -> list[tuple[str, int, bool]]:
+    out = ruff_check.parse(ToolOutput(code, after, "", before=before), ctx("ruff-check", fix=mode))
+    return [(f.code, f.line or 0, f.blocking) for f in out.findings]
+
+
+def test_ruff_check_what_ci_fixes_is_shown_and_what_it_leaves_blocks_at_the_users_lines() -> None:
+    before, after = read("ruff_check_before_fix.jsonl"), read("ruff_check_after_fix.jsonl")
+    out = ruff_check.parse(ToolOutput(1, after, "", before=before), ctx("ruff-check", fix=FIXED))
     assert out.status is Status.FAILED
-    blocking = [(f.code, f.line) for f in out.findings if f.blocking]
-    fixable = [(f.code, f.line) for f in out.findings if not f.blocking]
-    assert fixable == [("I001", 1), ("F401", 1)]
-    assert all(code == "invalid-syntax" for code, _ in blocking) and blocking
-    assert out.counts == "2 errors in 1 file, 2 fixable not blocking"
+    assert [(f.code, f.line, f.blocking) for f in out.findings] == [
+        ("F841", 6, True),  # line 4 of the fixed file: reported where the user's file has it
+        ("F821", 7, True),
+        ("F401", 1, False),
+        ("F401", 2, False),
+    ]
+    assert out.counts == "2 errors in 1 file, 2 fixed by CI's command"
+    assert "2 findings fixed by CI's `ruff check` (fix = true, from pyproject.toml)" in out.message
+
+
+def test_ruff_check_everything_fixed_passes_and_a_fix_fails_where_ci_says_so() -> None:
+    before = "\n".join(
+        ln for ln in read("ruff_check_before_fix.jsonl").splitlines() if "F401" in ln
+    )
+    out = ruff_check.parse(ToolOutput(0, "", "", before=before), ctx("ruff-check", fix=FIXED))
+    assert out.status is Status.PASSED
+    assert out.counts == "no problems, 2 fixed by CI's command"
+    strict = FixMode(writes=True, fail_on_fix=True, source="--exit-non-zero-on-fix")
+    assert _fixing(strict, before, "") == [("F401", 1, True), ("F401", 2, True)]
+    assert (
+        ruff_check.parse(ToolOutput(1, "", "", before=before), ctx("ruff-check", fix=strict)).status
+        is Status.FAILED
+    )
+
+
+def test_ruff_check_a_finding_the_fixes_bring_about_is_kept_and_says_so() -> None:
+    before = read("ruff_check_before_fix.jsonl").splitlines()
+    after = [
+        ln.replace("undefined_name", "other_name")
+        for ln in read("ruff_check_after_fix.jsonl").splitlines()
+    ]
+    out = ruff_check.parse(
+        ToolOutput(1, "\n".join(after), "", before="\n".join(before)), ctx("ruff-check", fix=FIXED)
+    )
+    new = [f for f in out.findings if "other_name" in f.message]
+    assert [(f.line, f.blocking) for f in new] == [(5, True)]
+    assert new[0].message.endswith("(in the file as CI's fixes leave it)")
+    assert ("F821", 7) in [(f.code, f.line) for f in out.findings if not f.blocking]
+
+
+def test_ruff_check_diff_fails_only_on_what_ruff_can_fix() -> None:
+    """`ruff check --diff` (fix-only, writes nothing) exits 1 only when a fix would apply."""
+    text = read("ruff_check_before_fix.jsonl")
+    diff = FixMode(only=True, source="--diff")
+    blocking = [(c, ln) for c, ln, b in _fixing(diff, "", text) if b]
+    assert blocking == [("F401", 1), ("F401", 2)]
+    unsafe = FixMode(only=True, unsafe=True, source="--diff")
+    assert [(c, ln) for c, ln, b in _fixing(unsafe, "", text) if b] == [
+        ("F401", 1),
+        ("F401", 2),
+        ("F841", 6),
+    ]
+    unfixable = "\n".join(ln for ln in text.splitlines() if "F821" in ln)
+    out = ruff_check.parse(ToolOutput(1, unfixable, ""), ctx("ruff-check", fix=diff))
+    assert out.status is Status.PASSED, "nothing to fix: CI's ruff check --diff exits 0"
+    assert "only what ruff can fix fails CI's command" in out.message
+
+
+def test_ruff_check_exit_zero_never_blocks() -> None:
+    text = read("ruff_check_before_fix.jsonl")
+    out = ruff_check.parse(ToolOutput(1, text, ""), ctx("ruff-check", fix=FixMode(exit_zero=True)))
+    assert out.status is Status.PASSED and not any(f.blocking for f in out.findings)
+    assert "--exit-zero" in out.message
 
 
 def test_ruff_check_without_fix_everything_blocks() -> None:
     out = ruff_check.parse(ToolOutput(1, read("ruff_check_mixed.jsonl"), ""), ctx("ruff-check"))
     assert all(f.blocking for f in out.findings)
     assert {f.path for f in out.findings} == {"pkg/a.py", "pkg/bad.py"}
-
-
-def test_ruff_check_only_fixable_with_fix_true_passes() -> None:
-    lines = [ln for ln in read("ruff_check_mixed.jsonl").splitlines() if '"fix":{' in ln]
-    out = ruff_check.parse(ToolOutput(1, "\n".join(lines), ""), ctx("ruff-check", ruff_fix=True))
-    assert out.status is Status.PASSED
-    assert "fix = true" in out.message
 
 
 def test_ruff_format_one_finding_per_file_at_first_changed_line() -> None:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from hooks.checks import mypy, ruff_check, ruff_format
 from hooks.checks import pytest as pytest_check
-from hooks.checks.base import ParseContext, PathMap, ToolOutput
+from hooks.checks.base import FixMode, ParseContext, PathMap, ToolOutput
 from hooks.findings import Status
 
 settings.register_profile(
@@ -60,7 +60,7 @@ def test_ruff_never_raises_and_unknown_output_is_never_a_pass(
     code: int, stdout: str, stderr: str
 ) -> None:
     for module, check in ((ruff_check, "ruff-check"), (ruff_format, "ruff-format")):
-        ctx = ParseContext(PathMap("/tmp/proj", "."), check=check, ruff_fix=True)
+        ctx = ParseContext(PathMap("/tmp/proj", "."), check=check, fix=FixMode(writes=True))
         out = module.parse(ToolOutput(code, stdout, stderr), ctx)
         if out.status is Status.PASSED:
             assert code in (0, 1)

@@ -54,26 +54,56 @@ def _relative(repo_root: str, project_rel: str, tool_path: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class FixMode:
+    """What CI's ``ruff check`` command does with what it can fix: ruff's own resolved settings
+    (``fix``, ``fix-only``, ``unsafe-fixes``, wherever they are set) and the command's flags.
+
+    ``writes``: it applies fixes (fix = true, ``--fix``, ``--fix-only``); the check then runs on a
+    throwaway copy and the later checks see the fixed files. ``unsafe``: unsafe fixes apply too.
+    ``only``: only what it can fix counts (``--fix-only``, ``--diff``). ``fail_on_fix``: a fix
+    fails the command (``--exit-non-zero-on-fix``; pre-commit fails a hook that changes files).
+    ``exit_zero``: its findings never fail it (``--exit-zero``). ``source`` says where the mode
+    comes from, for the summary (``fix = true in ruff.toml``, ``--diff``).
+    """
+
+    writes: bool = False
+    unsafe: bool = False
+    only: bool = False
+    fail_on_fix: bool = False
+    exit_zero: bool = False
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ParseContext:
     """What a parser needs to know besides the output itself."""
 
     paths: PathMap
-    ruff_fix: bool = False
+    fix: FixMode | None = None
     allow_no_tests: bool = False
     check: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class ToolOutput:
+    """What a tool printed. ``before``: the stdout of the invocation's ``before`` run."""
+
     exit_code: int
     stdout: str
     stderr: str
     report: str | None = None
+    before: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Invocation:
-    """A planned tool run: argv, folder, environment, and how to parse what comes out."""
+    """A planned tool run: argv, folder, environment, and how to parse what comes out.
+
+    ``writes``: the command rewrites files, as CI's does (ruff's fixes); the engine runs it on a
+    throwaway copy, before the checks after it. ``before``: a read-only command run first in the
+    same folder, whose stdout the parser gets as ``ToolOutput.before`` (ruff's findings at the
+    lines of the files as they were, before the fixes).
+    """
 
     check: str
     argv: tuple[str, ...]
@@ -86,6 +116,8 @@ class Invocation:
     report_file: bool = False
     stdout_tail_only: bool = False
     exclusive: str | None = None
+    writes: bool = False
+    before: tuple[str, ...] | None = None
 
 
 class Check(Protocol):
@@ -97,8 +129,9 @@ class Check(Protocol):
     def parse(self, output: ToolOutput, context: ParseContext) -> Outcome: ...
 
 
-def context_for(project: Project, check: str, **kwargs: bool) -> ParseContext:
-    return ParseContext(PathMap(str(project.repo_root), project.rel), check=check, **kwargs)
+def context_for(project: Project, check: str, *, allow_no_tests: bool = False) -> ParseContext:
+    paths = PathMap(str(project.repo_root), project.rel)
+    return ParseContext(paths, check=check, allow_no_tests=allow_no_tests)
 
 
 def iter_lines(text: str) -> Iterator[str]:

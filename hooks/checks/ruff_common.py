@@ -21,28 +21,6 @@ RUFF_MISSING = Outcome(
 )
 
 
-def fix_enabled(project_dir: Path) -> bool:
-    """Whether the project's ruff config sets ``fix = true`` (so CI's ``ruff check .`` fixes)."""
-    for name, keys in (
-        ("ruff.toml", ("fix",)),
-        (".ruff.toml", ("fix",)),
-        ("pyproject.toml", ("tool", "ruff", "fix")),
-    ):
-        path = project_dir / name
-        if not path.is_file():
-            continue
-        try:
-            data: Any = read_toml(path)
-        except GuardrailError:
-            return False
-        if name == "pyproject.toml" and "ruff" not in data.get("tool", {}):
-            continue
-        for key in keys:
-            data = data.get(key) if isinstance(data, dict) else None
-        return data is True
-    return False
-
-
 CONFIG_FILES = ("pyproject.toml", "ruff.toml", ".ruff.toml")
 
 
@@ -77,10 +55,13 @@ def extended_configs(configs: Iterable[Path]) -> list[Path]:
 
 
 def _finding(item: dict[str, Any], context: ParseContext, default_code: str) -> Finding:
+    """``fixable``: ruff has a fix that CI's command would apply (a safe one, or an unsafe one
+    where ``unsafe-fixes`` is on)."""
     loc = item.get("location") or {}
     end = item.get("end_location") or {}
     fix = item.get("fix")
-    fixable = isinstance(fix, dict) and fix.get("applicability") == "safe"
+    applicable = ("safe", "unsafe") if context.fix is not None and context.fix.unsafe else ("safe",)
+    fixable = isinstance(fix, dict) and fix.get("applicability") in applicable
     filename = item.get("filename")
     url = item.get("url")
     return Finding(
@@ -94,18 +75,17 @@ def _finding(item: dict[str, Any], context: ParseContext, default_code: str) -> 
         message=str(item.get("message") or ""),
         fixable=fixable,
         url=sys.intern(url) if isinstance(url, str) else None,
-        blocking=not (context.ruff_fix and fixable and context.check == "ruff-check"),
     )
 
 
-def parse_json(output: ToolOutput, context: ParseContext, *, default_code: str) -> Outcome:
-    """ruff's ``--output-format json-lines``; anything else is an error, never a pass.
+def json_findings(stdout: str, context: ParseContext, default_code: str) -> list[Finding] | None:
+    """The findings of ruff's ``--output-format json-lines``; None when it is not that.
 
     One object a line, each turned into a Finding at once, so that 100,000 diagnostics never sit
     in memory as parsed JSON.
     """
     findings = []
-    for line in iter_lines(output.stdout):
+    for line in iter_lines(stdout):
         if not line.strip():
             continue
         try:
@@ -113,11 +93,19 @@ def parse_json(output: ToolOutput, context: ParseContext, *, default_code: str) 
         except json.JSONDecodeError:
             item = None
         if not isinstance(item, dict):
-            return Outcome(
-                Status.ERROR,
-                message=f"ruff exited {output.exit_code} with output that is not its JSON report",
-            )
+            return None
         findings.append(_finding(item, context, default_code))
+    return findings
+
+
+def parse_json(output: ToolOutput, context: ParseContext, *, default_code: str) -> Outcome:
+    """ruff's ``--output-format json-lines``; anything else is an error, never a pass."""
+    findings = json_findings(output.stdout, context, default_code)
+    if findings is None:
+        return Outcome(
+            Status.ERROR,
+            message=f"ruff exited {output.exit_code} with output that is not its JSON report",
+        )
     if output.exit_code not in (0, 1) and not any(f.blocking for f in findings):
         # An abnormal exit is never a pass, even beside findings that alone would not block.
         return Outcome(

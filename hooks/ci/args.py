@@ -12,14 +12,8 @@ import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-
-@dataclass(frozen=True, slots=True)
-class Option:
-    """One option as written (``tokens``) and normalised (``name``, ``value``)."""
-
-    name: str
-    value: str | None
-    tokens: tuple[str, ...]
+from hooks import toolargs
+from hooks.toolargs import RUFF_OUTPUT, RUFF_VALUES, Option, SplitArgs
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,76 +24,21 @@ class ArgSpec:
     targets: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
-class SplitArgs:
-    options: tuple[Option, ...]
-    positionals: tuple[str, ...]
-
-
-_RUFF_VALUES = frozenset(
+_RUFF_COSMETIC = RUFF_OUTPUT | frozenset(
     {
-        "--select",
-        "--extend-select",
-        "--ignore",
-        "--extend-ignore",
-        "--fixable",
-        "--unfixable",
-        "--extend-fixable",
-        "--config",
-        "--target-version",
-        "--line-length",
-        "--per-file-ignores",
-        "--extend-per-file-ignores",
-        "--exclude",
-        "--extend-exclude",
-        "--output-format",
-        "--format",
-        "--cache-dir",
-        "--stdin-filename",
-        "--output-file",
-        "-o",
-        "--range",
-    }
-)
-_RUFF_COSMETIC = frozenset(
-    {
-        "--output-format",
-        "--format",
-        "--output-file",
-        "-o",
         "--cache-dir",
         "--no-cache",
-        "-q",
-        "--quiet",
-        "-s",
-        "--silent",
-        "-v",
-        "--verbose",
-        "--show-fixes",
-        "--no-show-fixes",
-        "--show-source",
-        "--no-show-source",
-        "--statistics",
-        "--fix",
-        "--no-fix",
-        "--unsafe-fixes",
-        "--no-unsafe-fixes",
-        "--fix-only",
-        "--exit-zero",
-        "--exit-non-zero-on-fix",
-        "--check",
-        "--diff",
-        "--fixable",
-        "--unfixable",
-        "--extend-fixable",
         "--force-exclude",
         "--no-force-exclude",
-        "-e",
         "-n",
         "--watch",
         "-w",
     }
 )
+# What `ruff check` does with fixes (--fix, --no-fix, --diff, --unsafe-fixes, --unfixable,
+# --exit-zero, --exit-non-zero-on-fix, ...) changes its verdict, and what the later checks see:
+# none of it is cosmetic. `ruff format --check` and `--diff` fail on the same files.
+_RUFF_FORMAT_COSMETIC = _RUFF_COSMETIC | frozenset({"--check", "--diff"})
 _MYPY_REPORTS = frozenset(
     {
         "--junit-xml",
@@ -270,12 +209,14 @@ _PYTEST_COSMETIC = frozenset(
         "-p",
     }
 )
+OPTIONAL_VALUES = frozenset({"--cov"})
+"""``--cov`` takes an optional value: ``--cov -q`` has none."""
 COVERAGE_OPTIONS = frozenset({"--cov", "--cov-branch", "--cov-config", "--no-cov"})
 """pytest-cov options that change the verdict only when a coverage threshold is set."""
 
 SPECS: dict[str, ArgSpec] = {
-    "ruff-check": ArgSpec(_RUFF_VALUES, _RUFF_COSMETIC, paths=frozenset({"--config"})),
-    "ruff-format": ArgSpec(_RUFF_VALUES, _RUFF_COSMETIC, paths=frozenset({"--config"})),
+    "ruff-check": ArgSpec(RUFF_VALUES, _RUFF_COSMETIC, paths=frozenset({"--config"})),
+    "ruff-format": ArgSpec(RUFF_VALUES, _RUFF_FORMAT_COSMETIC, paths=frozenset({"--config"})),
     "mypy": ArgSpec(
         _MYPY_VALUES,
         _MYPY_COSMETIC,
@@ -292,45 +233,7 @@ SPECS: dict[str, ArgSpec] = {
 
 def split(argv: Sequence[str], spec: ArgSpec) -> SplitArgs:
     """Options (``--opt=v``, ``--opt v``, ``-kexpr``, ``-qx``) apart from positional targets."""
-    options: list[Option] = []
-    positionals: list[str] = []
-    rest = list(argv)
-    while rest:
-        token = rest.pop(0)
-        if token == "--":
-            positionals.extend(rest)
-            break
-        if not token.startswith("-") or token == "-":
-            positionals.append(token)
-            continue
-        if token.startswith("--"):
-            name, eq, value = token.partition("=")
-            if eq:
-                options.append(Option(name, value, (token,)))
-            elif name in spec.takes_value and rest and not _optional_absent(name, rest[0]):
-                value = rest.pop(0)
-                options.append(Option(name, value, (token, value)))
-            else:
-                options.append(Option(name, None, (token,)))
-            continue
-        short = token[:2]
-        if short in spec.takes_value:
-            if len(token) > 2:
-                options.append(Option(short, token[2:], (token,)))
-            elif rest:
-                value = rest.pop(0)
-                options.append(Option(short, value, (token, value)))
-            else:
-                options.append(Option(short, None, (token,)))
-            continue
-        for letter in token[1:]:
-            options.append(Option(f"-{letter}", None, (f"-{letter}",)))
-    return SplitArgs(tuple(options), tuple(positionals))
-
-
-def _optional_absent(name: str, following: str) -> bool:
-    """``--cov`` takes an optional value: ``--cov -q`` has none."""
-    return name == "--cov" and following.startswith("-")
+    return toolargs.split(argv, spec.takes_value, optional_value=OPTIONAL_VALUES)
 
 
 def rebase(value: str, from_dir: str, to_dir: str) -> str:

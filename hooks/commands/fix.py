@@ -4,6 +4,7 @@ show the checks' summary after them."""
 from __future__ import annotations
 
 import argparse
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from hooks.engine.run import Interrupted
 from hooks.errors import GuardrailError
 from hooks.findings import plural
 from hooks.git import repo_root
+from hooks.push.check import generate_version_files
+from hooks.push.snapshot import worktree_snapshot
 
 
 def main(args: argparse.Namespace, progress: Progress) -> CommandOutcome:
@@ -26,7 +29,13 @@ def fix(*, jobs: int | None, color: str, progress: Progress) -> CommandOutcome:
     root = repo_root(Path.cwd())
     try:
         with progress(color) as on_done:
-            outcome = fix_tree(root, RunOptions(jobs=jobs), on_done=on_done)
+            outcome = fix_tree(
+                root,
+                RunOptions(jobs=jobs),
+                on_done=on_done,
+                copy=functools.partial(worktree_snapshot, root),
+                before_run=generate_version_files,
+            )
     except Interrupted:
         return CommandOutcome(
             EXIT_INTERRUPTED,

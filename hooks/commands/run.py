@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -19,8 +20,9 @@ from hooks.errors import GuardrailError
 from hooks.findings import RunInfo
 from hooks.git import repo_root
 from hooks.push import precommit, summary
-from hooks.push.check import TargetOutcome, check_push, exit_code
+from hooks.push.check import TargetOutcome, check_push, exit_code, generate_version_files
 from hooks.push.refs import Push, parse_pre_push
+from hooks.push.snapshot import worktree_snapshot
 
 
 def _flatten(values: list[list[str]] | list[str]) -> tuple[str, ...]:
@@ -128,7 +130,15 @@ def run(
                     prepare=lambda snapshot: layers.enforce(snapshot, hook),
                 )
             else:
-                outcome = run_tree(root, options, target=target, notes=notes, on_done=on_done)
+                outcome = run_tree(
+                    root,
+                    options,
+                    target=target,
+                    notes=notes,
+                    on_done=on_done,
+                    copy=functools.partial(worktree_snapshot, root),
+                    before_run=generate_version_files,
+                )
     except Interrupted as exc:
         info = RunInfo(version=__version__, target="interrupted")
         shown = outputs.emit(where, info, exc.results, code=EXIT_INTERRUPTED, color=report.color)

@@ -34,7 +34,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,9 +78,30 @@ class Hit:
         return f"verified earlier at {when}, cached; --no-cache to rerun"
 
 
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """The working tree staged into a throwaway index and object directory.
+
+    ``tree`` is the content key (the top tree id, and ``:path=tree`` for each checked-out
+    submodule); ``top`` the top tree object, which git reads in any worktree of the repository
+    with ``env`` (the throwaway objects as an alternate), while the block lasts.
+    """
+
+    tree: str
+    top: str
+    env: Mapping[str, str]
+
+
 def worktree_tree(root: Path) -> str | None:
     """The git tree id of the working tree as it is now, untracked not-ignored files included
-    (and, after a colon each, the same for every checked-out submodule).
+    (and, after a colon each, the same for every checked-out submodule); see ``staged``."""
+    with staged(root) as found:
+        return found.tree if found is not None else None
+
+
+@contextlib.contextmanager
+def staged(root: Path) -> Iterator[Staged | None]:
+    """The working tree staged (None outside a repository), readable within the block.
 
     Everything is staged into a throwaway copy of the index, and the new blobs and trees go to a
     throwaway object directory (the repository's objects are read as an alternate), so nothing
@@ -88,7 +109,8 @@ def worktree_tree(root: Path) -> str | None:
     """
     out = git.output(root, "rev-parse", "--git-path", "index", "--git-path", "objects", timeout=120)
     if out is None or len(out.splitlines()) != 2:
-        return None
+        yield None
+        return
     index, objects = (root / line for line in out.splitlines())
     with tempfile.TemporaryDirectory(prefix="guardrail-tree-") as tmp:
         temp_index = Path(tmp) / "index"
@@ -100,24 +122,30 @@ def worktree_tree(root: Path) -> str | None:
         env["GIT_INDEX_FILE"] = str(temp_index)
         env["GIT_OBJECT_DIRECTORY"] = str(temp_objects)
         env["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = str(objects.resolve())
-        if not _unhide(root, env):
-            return None
-        if git.output(root, "add", "-A", "--", ":/", env=env, timeout=120) is None:
-            return None
-        tree = git.output(root, "write-tree", env=env, timeout=120)
-        staged = git.output(root, "ls-files", "--stage", "-z", env=env, timeout=120)
-    if tree is None or staged is None:
-        return None
-    # A submodule is a commit id in the tree; its edited files are checked all the same.
+        tree = staged_files = key = None
+        add = ("add", "-A", "--", ":/")
+        if _unhide(root, env) and git.output(root, *add, env=env, timeout=120) is not None:
+            tree = git.output(root, "write-tree", env=env, timeout=120)
+            staged_files = git.output(root, "ls-files", "--stage", "-z", env=env, timeout=120)
+        if tree is not None and staged_files is not None:
+            key = _with_submodules(root, tree.strip(), staged_files)
+        if key is None or tree is None:
+            yield None
+        else:
+            yield Staged(key, tree.strip(), {"GIT_ALTERNATE_OBJECT_DIRECTORIES": str(temp_objects)})
+
+
+def _with_submodules(root: Path, tree: str, staged_files: str) -> str | None:
+    """A submodule is a commit id in the tree; its edited files are checked all the same."""
     subs = []
-    for entry in staged.split("\0"):
+    for entry in staged_files.split("\0"):
         meta, _, rel = entry.partition("\t")
         if meta.startswith("160000 ") and (root / rel / ".git").exists():
             sub = worktree_tree(root / rel)
             if sub is None:
                 return None
             subs.append(f"{rel}={sub}")
-    return ":".join([tree.strip(), *subs])
+    return ":".join([tree, *subs])
 
 
 def _unhide(root: Path, env: Mapping[str, str]) -> bool:
@@ -378,6 +406,11 @@ class Verdicts:
             outside=outside_inputs(root),
         )
         return cls(store, root, tree is not None, digest(parts), parts)
+
+    def for_tree(self, tree: str) -> Verdicts:
+        """The same key for other content: a copy of the tree, made after the key was."""
+        parts = {**self.parts, "tree": tree}
+        return dataclasses.replace(self, tree_given=True, key=digest(parts), parts=parts)
 
     def lookup(self) -> Hit | None:
         return self.store.lookup(self.key)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from hooks import proc, toolenv
 from hooks.checks.base import PathMap, tail
-from hooks.engine.gate import RunOptions, RunOutcome, run_tree
+from hooks.engine.gate import Copy, RunOptions, RunOutcome, run_tree
 from hooks.errors import GuardrailError
 from hooks.findings import CheckResult
 from hooks.projects import Project, load_projects, ruff_tool
@@ -118,7 +118,11 @@ def fix_tree(
     options: RunOptions,
     *,
     on_done: Callable[[CheckResult], None] | None = None,
+    copy: Copy | None = None,
+    before_run: Callable[[Sequence[Project]], None] | None = None,
 ) -> FixOutcome:
+    """Fix every project, then run the checks (on ``copy`` where CI's ruff check rewrites files:
+    with unsafe fixes on, it still would)."""
     projects = load_projects(root, options.layers)
     if not projects:
         raise GuardrailError(f"{root}: no Python project found (no pyproject.toml)")
@@ -126,6 +130,11 @@ def fix_tree(
     for project in projects:
         steps.extend(fix_project(project))
     run = run_tree(
-        root, options, target=f"checked the working tree of {root} after fixing", on_done=on_done
+        root,
+        options,
+        target=f"checked the working tree of {root} after fixing",
+        on_done=on_done,
+        copy=copy,
+        before_run=before_run,
     )
     return FixOutcome(tuple(steps), run)

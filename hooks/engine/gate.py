@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from hooks import __version__, git
+from hooks.checks.base import Invocation
 from hooks.config import Layer
 from hooks.engine.plan import plan
-from hooks.engine.run import run_all
+from hooks.engine.run import prepare, run_all
 from hooks.errors import GuardrailError
-from hooks.findings import CheckResult, ProjectInfo, RunInfo, exit_code_for
+from hooks.findings import CheckResult, Outcome, ProjectInfo, RunInfo, Status, exit_code_for
 from hooks.projects import (
     Project,
     ProjectFilter,
@@ -73,6 +76,21 @@ def default_jobs() -> int:
     return max(os.cpu_count() or 1, 1)
 
 
+@dataclass(frozen=True, slots=True)
+class Copied:
+    """A throwaway copy of the tree being checked: its folder, the git tree id of its content
+    (which keys the verdict), and notes on what it could not hold."""
+
+    path: Path
+    tree: str
+    notes: tuple[str, ...] = ()
+
+
+Copy = Callable[[], AbstractContextManager[Copied]]
+"""Makes a throwaway copy of the tree being checked (``hooks.push.snapshot.worktree_snapshot``
+for a working tree)."""
+
+
 def run_tree(
     root: Path,
     options: RunOptions,
@@ -84,14 +102,21 @@ def run_tree(
     select: ProjectFilter | None = None,
     env_root: Path | None = None,
     before_run: Callable[[Sequence[Project]], None] | None = None,
+    throwaway: bool = False,
+    copy: Copy | None = None,
 ) -> RunOutcome:
     """Check every project under ``root`` and return the results in the guardrail order.
 
     ``tree`` is the git tree id of the content being checked when the caller knows it (a pushed
     commit's tree); it keys the verdict cache. ``select`` keeps only some projects (those a push
     touched); when it keeps none, the outcome has no results. ``env_root``: see ``load_projects``.
-    ``before_run`` completes the tree for its projects once the checks are known to run (not on a
-    cache hit): a push snapshot gets what CI's install step generates there.
+    ``before_run`` completes a throwaway tree (a push snapshot, or the copy below) for its
+    projects once the checks are known to run (not on a cache hit): what CI's install step
+    generates there. The user's own tree is never given to it.
+
+    A check whose CI command writes files (ruff's fixes) writes into ``root`` only when it is
+    ``throwaway`` (a push snapshot); otherwise every check runs on a ``copy`` of it, the writer
+    first. Without either, such a check is an error: the user's tree is never written.
     """
     projects = load_projects(root, options.layers, select=select, env_root=env_root)
     if not projects and select is None:
@@ -121,9 +146,51 @@ def run_tree(
         hit = verdicts.lookup() if verdicts is not None else None
         if hit is not None:
             return RunOutcome(replace(info, cached=hit.line()), list(hit.results))
-    if before_run is not None:
-        before_run(projects)
-    results = run_all(planned, jobs=jobs, fail_fast=fail_fast, on_done=on_done)
+    steps = [prepare(p) if p.skip_reason is None else None for p in planned]
+    writers = [s for s in steps if isinstance(s, Invocation) and s.writes]
+    run = functools.partial(run_all, jobs=jobs, fail_fast=fail_fast, on_done=on_done)
+    if not writers or throwaway:
+        if before_run is not None and throwaway:
+            before_run(projects)
+        results = run(planned, steps=steps)
+        where = "the push snapshot"
+    elif copy is None:
+        refused = Outcome(
+            Status.ERROR,
+            message="CI's command rewrites files here, and this run has no throwaway copy to "
+            "run it on; the guardrail never writes your files",
+        )
+        results = run(planned, steps=[refused if s in writers else s for s in steps])
+        where = ""
+    else:
+        with copy() as copied:
+            projects = load_projects(
+                copied.path, options.layers, select=select, env_root=env_root or root
+            )
+            if before_run is not None:
+                before_run(projects)
+            planned = plan(projects, only=options.only, skip=options.skip)
+            steps = [prepare(p) if p.skip_reason is None else None for p in planned]
+            results = run(planned, steps=steps)
+        if verdicts is not None:
+            verdicts = verdicts.for_tree(copied.tree)
+        where = "a snapshot of the working tree"
+        info = replace(info, notes=(*info.notes, *copied.notes))
+    if writers and where:
+        info = replace(info, notes=(*info.notes, *_writer_notes(writers, where)))
     if verdicts is not None:
         verdicts.record(results)
     return RunOutcome(info, results)
+
+
+def _writer_notes(writers: Sequence[Invocation], where: str) -> list[str]:
+    notes = []
+    for inv in writers:
+        rel = inv.context.paths.project_rel
+        label = inv.check if rel == "." else f"{inv.check} ({rel})"
+        source = inv.context.fix.source if inv.context.fix is not None else ""
+        notes.append(
+            f"{label} applies fixes, as CI's command does ({source}): it ran first, on {where}, "
+            "and the later checks ran on the fixed files; your files are unchanged"
+        )
+    return notes

@@ -43,22 +43,41 @@ def tool_env(project: Project, inv: Invocation) -> dict[str, str]:
     return env
 
 
-def execute_one(planned: Planned, cancel: threading.Event | None = None) -> CheckResult:
-    """Run one check; whatever goes wrong comes back as an ERROR result, never an exception."""
+Step = Invocation | Outcome
+"""A check planned for its project: the command to run, or why it cannot run."""
+
+
+def prepare(planned: Planned) -> Step:
+    """The check module's plan for the project; an exception comes back as an ERROR outcome."""
+    try:
+        return all_checks()[planned.check].plan(planned.project)
+    except Exception as exc:
+        return _crashed(planned, exc)
+
+
+def _crashed(planned: Planned, exc: Exception) -> Outcome:
+    return Outcome(
+        Status.ERROR,
+        message=f"the guardrail failed while running {planned.check}: {exc!r}\n"
+        + tail(traceback.format_exc(), 8),
+    )
+
+
+def execute_one(
+    planned: Planned, cancel: threading.Event | None = None, step: Step | None = None
+) -> CheckResult:
+    """Run one check (planned now unless ``step`` is its plan already); whatever goes wrong comes
+    back as an ERROR result, never an exception."""
     module: Check = all_checks()[planned.check]
     started = time.monotonic()
+    if step is None:
+        step = prepare(planned)
+    if isinstance(step, Outcome):
+        return _result(planned, step, duration=time.monotonic() - started)
     try:
-        step = module.plan(planned.project)
-        if isinstance(step, Outcome):
-            return _result(planned, step, duration=time.monotonic() - started)
         return _invoke(planned, module, step, cancel)
     except Exception as exc:
-        outcome = Outcome(
-            Status.ERROR,
-            message=f"the guardrail failed while running {planned.check}: {exc!r}\n"
-            + tail(traceback.format_exc(), 8),
-        )
-        return _result(planned, outcome, duration=time.monotonic() - started)
+        return _result(planned, _crashed(planned, exc), duration=time.monotonic() - started)
 
 
 def _invoke(
@@ -76,14 +95,21 @@ def _invoke(
         with locks.held(inv.exclusive, cancel) if inv.exclusive else nullcontext(True) as ok:
             if not ok:
                 return _result(planned, Outcome(Status.NOT_RUN, message="cancelled"))
-            res = proc.run(
-                inv.argv,
-                cwd=inv.cwd,
-                env=env,
-                timeout=settings.timeout,
-                stdout_tail_only=inv.stdout_tail_only,
-                cancel=cancel,
-            )
+            before = None
+            if inv.before is not None:
+                res = proc.run(
+                    inv.before, cwd=inv.cwd, env=env, timeout=settings.timeout, cancel=cancel
+                )
+                before = res.stdout
+            if before is None or not (res.missing or res.timed_out or res.signal):
+                res = proc.run(
+                    inv.argv,
+                    cwd=inv.cwd,
+                    env=env,
+                    timeout=settings.timeout,
+                    stdout_tail_only=inv.stdout_tail_only,
+                    cancel=cancel,
+                )
         report = None
         if report_path and os.path.exists(report_path):
             report = Path(report_path).read_text(encoding="utf-8", errors="replace")
@@ -116,7 +142,7 @@ def _invoke(
         )
     else:
         outcome = module.parse(
-            ToolOutput(res.returncode, res.stdout, res.stderr, report), inv.context
+            ToolOutput(res.returncode, res.stdout, res.stderr, report, before), inv.context
         )
     tail_text = ""
     if outcome.status is Status.ERROR:
@@ -127,11 +153,20 @@ def _invoke(
 def run_all(
     planned: Sequence[Planned],
     *,
+    steps: Sequence[Step | None] | None = None,
     jobs: int = 1,
     fail_fast: bool = False,
     on_done: Callable[[CheckResult], None] | None = None,
 ) -> list[CheckResult]:
-    """Run every planned check, ``jobs`` at a time; results come back in plan order."""
+    """Run every planned check, ``jobs`` at a time; results come back in plan order.
+
+    ``steps`` are the checks' plans when the caller made them already (None for a skipped one).
+    A check whose command writes files (CI's ``ruff check`` with fixes) runs first, one at a
+    time, so that every other check sees what it wrote; the others then run side by side.
+    """
+    known = list(steps) if steps is not None else [None] * len(planned)
+    first = [i for i, s in enumerate(known) if isinstance(s, Invocation) and s.writes]
+    after = [i for i in range(len(planned)) if i not in first]
     results: list[CheckResult | None] = [None] * len(planned)
     cancels = [threading.Event() for _ in planned]
     failed_at: list[int] = []
@@ -147,7 +182,7 @@ def run_all(
             return _result(
                 item, Outcome(Status.NOT_RUN, message="not run: an earlier check failed")
             )
-        result = execute_one(item, cancels[i])
+        result = execute_one(item, cancels[i], known[i])
         if fail_fast and result.status.blocks:
             with lock:
                 failed_at.append(i)
@@ -161,16 +196,20 @@ def run_all(
         if on_done is not None:
             on_done(result)
 
+    def in_turn(indices: Sequence[int]) -> None:
+        for i in indices:
+            fut: Future[CheckResult] = Future()
+            fut.set_result(work(i))
+            finished(i, fut)
+
     try:
+        in_turn(first)
         if jobs <= 1:
-            for i in range(len(planned)):
-                fut: Future[CheckResult] = Future()
-                fut.set_result(work(i))
-                finished(i, fut)
+            in_turn(after)
         else:
             with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="guardrail") as pool:
-                futures = [pool.submit(work, i) for i in range(len(planned))]
-                for i, f in enumerate(futures):
+                futures = [pool.submit(work, i) for i in after]
+                for i, f in zip(after, futures, strict=True):
                     f.add_done_callback(functools.partial(finished, i))
                 try:
                     for f in futures:

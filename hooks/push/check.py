@@ -88,7 +88,8 @@ def check_push(
                 select=select,
                 env_root=repo,
                 on_done=on_done,
-                before_run=_generate_version_files,
+                before_run=generate_version_files,
+                throwaway=True,
             )
         unchecked = tuple(skipped)
         if unchecked and outcome.results:
@@ -101,7 +102,7 @@ def check_push(
     return done
 
 
-def _generate_version_files(projects: Sequence[Project]) -> None:
+def generate_version_files(projects: Sequence[Project]) -> None:
     """What CI's install step generates in the checked tree: the version file of each project and
     of each editable install inside the repository."""
     folders = [f for p in projects for f in (p.path, *p.editable_sources())]

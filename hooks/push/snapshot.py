@@ -14,10 +14,13 @@ import fcntl
 import hashlib
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from hooks import git, xdg
+from hooks.engine.cache import staged
+from hooks.engine.gate import Copied
 from hooks.errors import GuardrailError
 from hooks.push import submodules
 
@@ -145,6 +148,35 @@ def snapshot(repo: Path, sha: str) -> Iterator[Path]:
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+@contextlib.contextmanager
+def worktree_snapshot(repo: Path) -> Iterator[Copied]:
+    """A throwaway copy of the working tree as it is now, in a snapshot slot, for a run whose CI
+    command rewrites files (ruff's fixes).
+
+    The content is what the verdict cache keys (tracked files as edited, untracked files that are
+    not ignored): the slot is a snapshot of HEAD, and the working tree's tree is read into it
+    through a throwaway index, so neither the user's index nor the slot's changes. Submodules are
+    filled at the commits HEAD records.
+    """
+    head = git.output(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+    if head is None:
+        raise GuardrailError(
+            f"{repo}: CI's ruff check rewrites files here, so the checks run on a snapshot of the "
+            "working tree, and a snapshot needs a first commit: commit, then run again"
+        )
+    with staged(repo) as content:
+        if content is None:
+            raise GuardrailError(f"{repo}: the working tree could not be read into a snapshot")
+        with snapshot(repo, head.strip()) as path, tempfile.TemporaryDirectory() as tmp:
+            own = Path(_snapshot_git(path, "rev-parse", "--git-path", "index").strip())
+            index = Path(tmp) / "index"
+            shutil.copyfile(own if own.is_absolute() else path / own, index)
+            env = {**_clean_env(), **content.env, "GIT_INDEX_FILE": str(index)}
+            git.check_output(path, "read-tree", "--reset", "-u", content.top, env=env)
+            notes = submodules.check_out(repo, path, head.strip())
+            yield Copied(path, content.tree, tuple(notes))
 
 
 def remove_snapshots(repo: Path) -> int:
