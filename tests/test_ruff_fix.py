@@ -28,6 +28,8 @@ from tests.fixtures import commit_all, git, make_project_venv, make_repo, write_
 from tests.precommit_fixtures import PRE_COMMIT, HookRepo, pre_commit_env
 from tests.test_push import fingerprint as push_fingerprint
 from tests.test_push import pushing_factory, route  # noqa: F401 (fixtures for the push test)
+from tests.test_push_scope import BACKENDS
+from tests.test_push_scope import _install_editable as install_editable
 
 RUFF = str(Path(sysconfig.get_path("scripts")) / "ruff")
 PROJECT = '[project]\nname = "pkg"\nversion = "0"\n'
@@ -343,3 +345,32 @@ def test_doctor_counts_what_ci_does_with_fixes(
     assert "ok   .github/workflows/ci.yml:7" in guardrail(repo, "doctor").out
     run = guardrail(repo, "run", "--no-cache")
     assert run.code == expected, (expected, run)
+
+
+VERSIONED_INIT = 'from pkg._version import __version__\n\n__all__ = ["__version__"]\n'
+
+
+@pytest.mark.slow
+def test_the_working_tree_copy_is_completed_as_ci_s_install_step_would(
+    tmp_path: Path, guardrail: Any
+) -> None:
+    """A src-layout package imports its git-ignored ``_version.py``: the copy gets it written as
+    the build backend would (as a push snapshot does), and the user's own stays as it is."""
+    pyproject = BACKENDS["setuptools-scm"] + "\n[tool.ruff]\nfix = true\n"
+    files = {
+        ".gitignore": ".venv\n__pycache__/\n*.egg-info/\nsrc/pkg/_version.py\n",
+        "pyproject.toml": pyproject,
+        "src/pkg/__init__.py": VERSIONED_INIT,
+        "src/pkg/py.typed": "",
+        "tests/test_version.py": "import os\nimport pkg\n\n\ndef test_version() -> None:\n"
+        "    assert pkg.__version__\n",
+    }
+    repo = make_repo(tmp_path / "repo", files)
+    venv = make_project_venv(tmp_path / "venv")
+    install_editable(venv, repo)
+    (repo / ".venv").symlink_to(venv, target_is_directory=True)
+    before = (fingerprint(repo), venv_print(venv))
+    run = guardrail(repo, "run")
+    assert run.code == 0, run
+    assert "fixed by CI's command" in run.out, run
+    assert (fingerprint(repo), venv_print(venv)) == before
