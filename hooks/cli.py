@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
+import io
 import os
 import shutil
 import signal
@@ -339,6 +341,17 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _prepare_console() -> None:
+    """Make every output writable: a character the stream's encoding lacks (a Windows code page
+    when pre-commit captures the hook's output) is replaced, never a crash; and on Windows,
+    colorama lets the console show ANSI colours and the live status's cursor moves."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            stream.reconfigure(errors="replace")
+    if sys.platform == "win32":
+        importlib.import_module("colorama").just_fix_windows_console()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list == ["--version"]:
@@ -351,6 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ):
         args_list.insert(0, "run")
     args = parser.parse_args(args_list)
+    _prepare_console()
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         if args.command is None:

@@ -1,7 +1,9 @@
-"""The one subprocess wrapper: own process group, output to temp files, timeout, kill.
+"""The one subprocess wrapper: output to temp files, timeout, and the child's whole tree killed.
 
-Every child starts in a new session so that a timeout or an interrupt ends the whole tree it
-spawned (pytest workers, mypy daemons) and not only the direct child.
+A timeout or an interrupt ends the whole tree a child spawned (pytest workers, mypy daemons), not
+only the child. On POSIX every child starts in a new session, so its tree is one process group
+to signal, even the grandchildren that outlive it; psutil adds the descendants that left the
+group. Windows has no process groups to signal: the tree is the descendants psutil finds.
 """
 
 from __future__ import annotations
@@ -10,12 +12,16 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import psutil
 
 TAIL_BYTES = 64 * 1024
 POLL = 0.05
@@ -48,15 +54,49 @@ def _read(f: IO[bytes], tail: bool) -> str:
     return f.read().decode("utf-8", errors="replace")
 
 
-def _kill_group(proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, sig)
+def _descendants(pid: int) -> list[psutil.Process]:
+    """The processes ``pid`` started, and theirs, while they are still linked to it."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except (psutil.Error, OSError):
+        return []
+
+
+def _end_tree(proc: subprocess.Popen[bytes], *, gently: bool = False) -> None:
+    """End the child and every descendant: SIGKILL (SIGTERM when ``gently``) to its process
+    group on POSIX, the child itself on Windows; then each descendant psutil finds, which
+    covers Windows and the POSIX descendants that left the group."""
+    import psutil
+
+    tree = _descendants(proc.pid)  # first: once the child dies, its children are orphans
+    if sys.platform == "win32":
+        with contextlib.suppress(OSError):
+            proc.terminate() if gently else proc.kill()
+    else:
+        _signal_group(proc, gently=gently)
+    for process in tree:
+        with contextlib.suppress(psutil.Error, OSError):
+            process.terminate() if gently else process.kill()
+
+
+def _signal_group(proc: subprocess.Popen[bytes], *, gently: bool = False) -> None:
+    """SIGKILL (SIGTERM when ``gently``) the child's process group: POSIX only, where the child
+    leads its own session.
+
+    After a child exits this ends the grandchildren it left running; Windows keeps no group to
+    find them by, so there a finished child's leftovers are not hunted.
+    """
+    if sys.platform != "win32":
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGTERM if gently else signal.SIGKILL)
 
 
 def _wait(
     proc: subprocess.Popen[bytes], timeout: float | None, cancel: threading.Event | None
 ) -> bool:
-    """Wait for the child; kill its group on timeout or cancel. True when it timed out.
+    """Wait for the child; kill its tree on timeout or cancel. True when it timed out.
 
     The wait itself blocks, so a child's exit is seen the moment it happens (a polling wait adds
     up to 50 ms per check); a watcher thread ends the child on cancel or timeout.
@@ -74,11 +114,11 @@ def _wait(
             if finished.wait(step):
                 return
             if cancel is not None and cancel.is_set():
-                _kill_group(proc)
+                _end_tree(proc)
                 return
             if deadline is not None and time.monotonic() >= deadline:
                 timed_out.set()
-                _kill_group(proc)
+                _end_tree(proc)
                 return
 
     watcher = threading.Thread(target=watch, name="guardrail-watch", daemon=True)
@@ -115,7 +155,7 @@ def run(
                 stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
-                start_new_session=True,
+                start_new_session=sys.platform != "win32",
             )
         except OSError as exc:
             # Not found, not executable, or not a program for this machine (ENOEXEC: a venv
@@ -135,14 +175,14 @@ def run(
                     pass
             timed_out = _wait(proc, timeout, cancel)
         except BaseException:
-            _kill_group(proc)
+            _end_tree(proc)
             proc.wait()
             raise
         finally:
             with _live_lock:
                 _live.discard(proc)
         # Grandchildren may outlive a finished child; a check leaves nothing behind.
-        _kill_group(proc)
+        _signal_group(proc)
         rc = proc.returncode
         return ProcResult(
             argv=tuple(argv),
@@ -156,14 +196,15 @@ def run(
 
 
 def terminate_all(grace: float = 1.0) -> None:
-    """End every live child's process group: SIGTERM, then SIGKILL after ``grace`` seconds."""
+    """End every live child's tree: SIGTERM, then SIGKILL after ``grace`` seconds (on Windows,
+    where a process cannot be asked to stop, both end it at once)."""
     with _live_lock:
         procs = list(_live)
     for p in procs:
-        _kill_group(p, signal.SIGTERM)
+        _end_tree(p, gently=True)
     deadline = time.monotonic() + grace
     for p in procs:
         remaining = deadline - time.monotonic()
         with contextlib.suppress(subprocess.TimeoutExpired):
             p.wait(timeout=max(remaining, 0.01))
-        _kill_group(p, signal.SIGKILL)
+        _end_tree(p)

@@ -272,7 +272,14 @@ def _inside(path: Path, prefix: Path) -> bool:
 
 
 def _venv_python(venv: Path) -> Path:
+    if sys.platform == "win32":
+        return venv / "Scripts" / "python.exe"
     return venv / "bin" / "python"
+
+
+def _program(folder: str | os.PathLike[str], name: str) -> str | None:
+    """The program ``name`` in ``folder`` (``name.exe`` on Windows), when it is there to run."""
+    return shutil.which(name, path=os.fspath(folder))
 
 
 def _candidates(
@@ -297,9 +304,9 @@ def _candidates(
     for entry in os.environ.get("PATH", "").split(os.pathsep):
         if not entry or _inside(Path(entry), _own_prefix()):
             continue
-        exe = Path(entry) / "python3"
-        if exe.is_file() and os.access(exe, os.X_OK):
-            yield str(exe), "python3 on PATH"
+        exe = _program(entry, "python" if sys.platform == "win32" else "python3")
+        if exe:
+            yield exe, "python3 on PATH"
             break
 
 
@@ -432,12 +439,12 @@ def ruff_tool(project: Project) -> Tool | None:
     """ruff from the project env when it has one (and tools = "project"), else the bundled one."""
     interp = project.interpreter
     if project.config.tools == "project" and interp.has("ruff"):
-        exe = Path(interp.scripts) / "ruff"
-        if exe.exists():
-            return Tool("ruff", (str(exe),), interp.dists["ruff"], "project env")
-    exe_path = Path(sysconfig.get_path("scripts")) / "ruff"
-    if exe_path.exists():
-        return Tool("ruff", (str(exe_path),), _own_version("ruff"), "bundled")
+        exe = _program(interp.scripts, "ruff")
+        if exe:
+            return Tool("ruff", (exe,), interp.dists["ruff"], "project env")
+    exe = _program(sysconfig.get_path("scripts"), "ruff")
+    if exe:
+        return Tool("ruff", (exe,), _own_version("ruff"), "bundled")
     found = shutil.which("ruff")
     if found:
         return Tool("ruff", (found,), "?", "PATH")

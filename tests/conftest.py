@@ -11,6 +11,13 @@ from hooks.cli import main
 from tests.fixtures import make_project_venv, make_repo, motivating_files
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """``@pytest.mark.posix_only("why")``: skipped, with the reason, where there is no POSIX."""
+    marker = item.get_closest_marker("posix_only")
+    if marker is not None and os.name != "posix":
+        pytest.skip(f"POSIX only: {marker.args[0] if marker.args else 'no reason given'}")
+
+
 @pytest.fixture(scope="session")
 def project_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A stand-in for a project's own .venv, shared by the whole session."""
@@ -39,7 +46,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("NO_COLOR", "FORCE_COLOR"):
         monkeypatch.delenv(name, raising=False)
     for name in list(os.environ):
-        if name.startswith("PRE_COMMIT_"):
+        if name.startswith(("PRE_COMMIT_", "PREK_")):
             monkeypatch.delenv(name, raising=False)
 
 
@@ -71,4 +78,4 @@ def guardrail(
 
 GUARDRAIL_EXE = str(Path(sys.executable).parent / "guardrail")
 
-from tests.precommit_fixtures import hook_repo, pre_commit_home  # noqa: E402, F401
+from tests.precommit_fixtures import hook_repo, host, pre_commit_home, prek_home  # noqa: E402, F401

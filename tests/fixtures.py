@@ -62,6 +62,13 @@ def commit_all(root: Path, message: str) -> str:
     return git(root, "rev-parse", "HEAD").stdout.strip()
 
 
+def venv_python(venv: Path) -> Path:
+    """A venv's interpreter: ``bin/python``, or ``Scripts\\python.exe`` on Windows."""
+    if os.name == "nt":
+        return venv / "Scripts" / "python.exe"
+    return venv / "bin" / "python"
+
+
 def make_project_venv(where: Path) -> Path:
     """A venv whose interpreter also sees this test environment's packages (pytest, mypy, ruff).
 
@@ -75,7 +82,7 @@ def make_project_venv(where: Path) -> Path:
     platlib = sysconfig.get_path("platlib")
     result = subprocess.run(
         [
-            str(where / "bin" / "python"),
+            str(venv_python(where)),
             "-c",
             "import sysconfig; print(sysconfig.get_path('purelib'))",
         ],

@@ -1,9 +1,11 @@
-"""Session fixtures for driving real pre-commit against this checkout.
+"""Session fixtures for driving real pre-commit and prek against this checkout.
 
 ``hook_repo`` is a clean git repository of the current checkout's files (tracked, plus untracked
 files that are not ignored, so uncommitted work is what gets tested), which a consuming repo's
 ``.pre-commit-config.yaml`` points at with ``rev:``. ``pre_commit_home`` is one PRE_COMMIT_HOME for
-the session, so pre-commit builds the hook's environment (a pip install from PyPI) only once.
+the session, so pre-commit builds the hook's environment (a pip install from PyPI) only once;
+``prek_home`` is the same for prek (PREK_HOME; prek builds it with the uv installed beside it).
+``host`` runs a test under each of the two.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from tests.fixtures import git, make_repo
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 PRE_COMMIT = (sys.executable, "-m", "pre_commit")
+PREK = (str(Path(sys.executable).parent / "prek"),)
+HOSTS = ("pre-commit", "prek")
 
 
 @dataclass(frozen=True)
@@ -59,10 +63,13 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> HookRepo:
     return copy_checkout(tmp_path_factory.mktemp("hook-repo") / "push-guardrail")
 
 
-def pre_commit_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PRE_COMMIT_", "GIT_"))}
+def pre_commit_env(home: Path, *, variable: str = "PRE_COMMIT_HOME") -> dict[str, str]:
+    """The environment a hook manager runs in, with ``home`` as its cache (``variable``)."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PRE_COMMIT_", "PREK_", "GIT_"))
+    }
     env.pop("VIRTUAL_ENV", None)
-    env["PRE_COMMIT_HOME"] = str(home)
+    env[variable] = str(home)
     env.update(
         GIT_AUTHOR_NAME="Guardrail Tests",
         GIT_AUTHOR_EMAIL="tests@example.invalid",
@@ -73,21 +80,53 @@ def pre_commit_env(home: Path) -> dict[str, str]:
     return env
 
 
+@dataclass(frozen=True)
+class Host:
+    """A hook manager (pre-commit or prek) with its session cache, where the guardrail hook's
+    environment is already built."""
+
+    name: str
+    argv: tuple[str, ...]
+    home: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        variable = "PREK_HOME" if self.name == "prek" else "PRE_COMMIT_HOME"
+        return pre_commit_env(self.home, variable=variable)
+
+    def run(self, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*self.argv, *args], cwd=cwd, env=self.env, capture_output=True, text=True, timeout=900
+        )
+
+
+def _warm(host: Host, hook_repo: HookRepo, where: Path) -> Host:
+    consumer = make_repo(where / "consumer", {".pre-commit-config.yaml": hook_repo.config()})
+    prepare = ("prepare-hooks",) if host.name == "prek" else ("install-hooks",)
+    res = host.run(consumer, *prepare)
+    assert res.returncode == 0, res.stdout + res.stderr
+    return host
+
+
 @pytest.fixture(scope="session")
 def pre_commit_home(tmp_path_factory: pytest.TempPathFactory, hook_repo: HookRepo) -> Path:
     """A PRE_COMMIT_HOME where the hook's environment is already built."""
     home = tmp_path_factory.mktemp("pre-commit-home")
-    consumer = make_repo(
-        tmp_path_factory.mktemp("warm") / "consumer",
-        {".pre-commit-config.yaml": hook_repo.config()},
-    )
-    res = subprocess.run(
-        [*PRE_COMMIT, "install-hooks"],
-        cwd=consumer,
-        env=pre_commit_env(home),
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert res.returncode == 0, res.stdout + res.stderr
+    _warm(Host("pre-commit", PRE_COMMIT, home), hook_repo, tmp_path_factory.mktemp("warm"))
     return home
+
+
+@pytest.fixture(scope="session")
+def prek_home(tmp_path_factory: pytest.TempPathFactory, hook_repo: HookRepo) -> Path:
+    """A PREK_HOME where the hook's environment is already built."""
+    home = tmp_path_factory.mktemp("prek-home")
+    _warm(Host("prek", PREK, home), hook_repo, tmp_path_factory.mktemp("warm-prek"))
+    return home
+
+
+@pytest.fixture(params=HOSTS)
+def host(request: pytest.FixtureRequest) -> Host:
+    """Each hook manager in turn, its session cache warm."""
+    if request.param == "prek":
+        return Host("prek", PREK, request.getfixturevalue("prek_home"))
+    return Host("pre-commit", PRE_COMMIT, request.getfixturevalue("pre_commit_home"))

@@ -28,6 +28,7 @@ from tests.fixtures import (
     make_repo,
     motivating_files,
 )
+from tests.precommit_fixtures import HookRepo
 
 CI = ".github/workflows/ci.yml"
 NO_MYPY = """
@@ -75,7 +76,7 @@ def _install_precommit_hook(repo: Path, home: Path) -> None:
 
 @pytest.mark.slow
 def test_motivating_repo_gap_then_init_and_hook_install_close_it(
-    tmp_path: Path, project_venv: Path, guardrail: Any
+    tmp_path: Path, project_venv: Path, guardrail: Any, hook_repo: HookRepo
 ) -> None:
     repo = _repo(tmp_path, project_venv)
 
@@ -100,7 +101,7 @@ def test_motivating_repo_gap_then_init_and_hook_install_close_it(
     assert "FAIL .pre-commit-config.yaml: no .pre-commit-config.yaml" in run.out
 
     init = guardrail(repo, "init", "--from-ci")
-    assert init.code == 0, init
+    assert init.code == 1, init  # the hook entry is left to complete: no existing rev is known
     assert "backend/pyproject.toml: [tool.guardrail] checks += ['mypy']" in init.out
     assert (
         "backend/pyproject.toml: [tool.guardrail.mypy] targets = ['tunix_rt_backend']" in init.out
@@ -110,9 +111,15 @@ def test_motivating_repo_gap_then_init_and_hook_install_close_it(
     assert "# mypy is slow here; CI runs it anyway\n" in pyproject
     assert 'checks = ["ruff-check", "ruff-format", "pytest", "mypy"]  # the fast ones' in pyproject
     assert '[tool.guardrail.mypy]\ntargets = ["tunix_rt_backend"]\n' in pyproject
-    config = (repo / ".pre-commit-config.yaml").read_text()
-    assert "default_install_hook_types: [pre-push]\n" in config
-    assert "- id: guardrail\n" in config and "stages:" not in config  # run --all-files runs it
+    assert not (repo / ".pre-commit-config.yaml").exists()
+    assert "rev: <a tag or full commit id of push-guardrail>\n" in init.out
+    assert "      - id: guardrail\n" in init.out and "stages:" not in init.out
+    # The developer completes the printed entry with a commit of push-guardrail.
+    entry = init.out[init.out.index("  - repo: ") :].split("\n\n")[0] + "\n"
+    entry = entry.replace("https://github.com/push-guardrail/push-guardrail", str(hook_repo.path))
+    entry = entry.replace("<a tag or full commit id of push-guardrail>", hook_repo.rev)
+    config = "default_install_hook_types: [pre-push]\nrepos:\n" + entry
+    (repo / ".pre-commit-config.yaml").write_text(config)
 
     before = {
         p: (repo / p).read_text() for p in ("backend/pyproject.toml", ".pre-commit-config.yaml")
@@ -131,7 +138,7 @@ def test_motivating_repo_gap_then_init_and_hook_install_close_it(
     done = guardrail(repo, "doctor")
     assert done.code == 0, done
     assert "ok   pre-push hook: .git/hooks/pre-push runs pre-commit at pre-push" in done.out
-    assert "ok   .pre-commit-config.yaml: guardrail (line 7) runs at pre-push" in done.out
+    assert "ok   .pre-commit-config.yaml: guardrail (line 6) runs at pre-push" in done.out
     assert "ok   mypy config (backend): mypy" in done.out
     assert "The push hook runs everything CI checks, and it is installed." in done.out
     settled = guardrail(repo, "init", "--from-ci")
@@ -167,6 +174,7 @@ def test_json_format(tmp_path: Path, project_venv: Path, guardrail: Any) -> None
     assert names["pre-push hook"] == "problem"
 
 
+@pytest.mark.posix_only("git skips a hook without its exec bit; Windows has none")
 def test_plain_hook_from_guardrail_install_under_core_hookspath(
     tmp_path: Path, project_venv: Path, guardrail: Any
 ) -> None:
@@ -228,7 +236,8 @@ def test_uv_run_workflow_flags_then_init(
     assert plumbing["mypy version (backend)"]["message"].endswith(f"CI pins ==1.13.0 in {CI}:17")
 
     init = guardrail(repo, "init", "--from-ci")
-    assert init.code == 0, init
+    assert init.code == 1, init  # the hook entry is printed: this build records no commit
+    assert "rev: <a tag or full commit id of push-guardrail>" in init.out
     pyproject = (repo / "backend/pyproject.toml").read_text()
     assert (
         '[tool.guardrail.mypy]\ntargets = ["tunix_rt_backend"]\nargs = ["--strict"]\n' in pyproject
@@ -316,33 +325,32 @@ repos:
 """
 
 
-def test_init_appends_to_an_existing_precommit_config(
+def test_init_prints_the_entry_when_no_existing_rev_is_known(
     tmp_path: Path, project_venv: Path, guardrail: Any
 ) -> None:
+    """No hook repo that runs the guardrail is configured and this build records no commit (an
+    editable install): the entry is printed for a person to complete, never a guessed tag."""
     repo = _repo(
         tmp_path,
         project_venv,
         backend_extra="",
         files={".pre-commit-config.yaml": PRECOMMIT_WITH_COMMENTS},
     )
-    init = guardrail(repo, "init", "--from-ci", "--dry-run")
-    assert "+  - repo: https://github.com/push-guardrail/push-guardrail" in init.out, init
-    assert (repo / ".pre-commit-config.yaml").read_text() == PRECOMMIT_WITH_COMMENTS
-    init = guardrail(repo, "init", "--from-ci")
-    assert init.code == 0, init
-    text = (repo / ".pre-commit-config.yaml").read_text()
-    assert text == (
-        "# Hooks for this repository; keep them fast.\n"
-        "default_install_hook_types: [pre-commit, pre-push]\n"
-        + PRECOMMIT_WITH_COMMENTS.split("\n", 1)[1]
-        + "  - repo: https://github.com/push-guardrail/push-guardrail\n"
-        "    rev: v0.1.0\n"
-        "    hooks:\n"
-        "      - id: guardrail\n"
-        "        stages: [pre-push, manual]\n"
-    )
-    assert "nothing to change" in guardrail(repo, "init", "--from-ci").out
-    assert (repo / ".pre-commit-config.yaml").read_text() == text
+    for argv in (("--dry-run",), ()):
+        init = guardrail(repo, "init", "--from-ci", *argv)
+        assert init.code == 1, init
+        assert (repo / ".pre-commit-config.yaml").read_text() == PRECOMMIT_WITH_COMMENTS
+        assert (
+            "add under repos: in .pre-commit-config.yaml (no hook repo in the config runs the "
+            "guardrail, and this push-guardrail records no commit"
+        ) in init.out, init
+        assert (
+            "  - repo: https://github.com/push-guardrail/push-guardrail\n"
+            "    rev: <a tag or full commit id of push-guardrail>\n"
+            "    hooks:\n"
+            "      - id: guardrail\n"
+            "        stages: [pre-push, manual]\n"
+        ) in init.out, init
 
 
 def test_partial_hook_at_push_leaves_mypy_uncovered(

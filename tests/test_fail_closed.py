@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 import hooks
@@ -64,11 +65,11 @@ def guardrail_subprocess(
 
 
 def _pid_alive(pid: int) -> bool:
+    """The process runs (a zombie runs nothing)."""
     try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
-    return "\nState:\tZ" not in status
 
 
 def wait_for(path: Path, seconds: float = 60) -> None:
@@ -82,6 +83,7 @@ def wait_for(path: Path, seconds: float = 60) -> None:
 # -- tools missing or broken ---------------------------------------------------------------
 
 
+@pytest.mark.posix_only("PATH=/usr/bin:/bin is a POSIX folder list")
 def test_tool_installed_nowhere_exits_2_naming_it(tmp_path: Path) -> None:
     bare = tmp_path / "bare-env"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
@@ -134,6 +136,7 @@ def test_pytest_internalerror_is_an_error(
     no_traceback(run)
 
 
+@pytest.mark.posix_only("a child killed by SIGKILL")
 def test_pytest_killed_by_a_signal_is_an_error(
     tmp_path: Path, project_venv: Path, guardrail: Any
 ) -> None:
@@ -257,12 +260,13 @@ PASS_MARKER = '\n[tool.guardrail]\npass_env = ["MARKER"]\n'
 SLEEPER_TEST = """\
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 
 def test_sleeps() -> None:
-    child = subprocess.Popen(["sleep", "300"])
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
     Path(os.environ["MARKER"]).write_text(f"{os.getpid()} {child.pid}")
     time.sleep(300)
 """
@@ -284,6 +288,7 @@ def test_timeout_kills_the_whole_process_group(
     assert not any(_pid_alive(p) for p in pids), pids
 
 
+@pytest.mark.posix_only("SIGINT and SIGTERM sent to a process")
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupt_stops_every_child_and_exits_130(
     tmp_path: Path, project_venv: Path, sig: signal.Signals

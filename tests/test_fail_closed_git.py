@@ -82,11 +82,21 @@ def test_the_mypy_lock_serialises_runs_and_gives_way_to_cancel() -> None:
     from hooks import locks
 
     cancel = threading.Event()
+    seen: list[bool] = []
+
+    def second_run() -> None:
+        with locks.held("test:serialise", cancel) as second:
+            seen.append(second)
+
     with locks.held("test:serialise") as first:
         assert first
+        waiting = threading.Thread(target=second_run)
+        waiting.start()
+        waiting.join(0.3)
+        assert waiting.is_alive() and seen == []  # another holder: it waits
         cancel.set()
-        with locks.held("test:serialise", cancel) as second:
-            assert not second  # another holder: waits, and gives up once cancelled
+        waiting.join(5)
+    assert seen == [False]  # and gives up once cancelled
     with locks.held("test:serialise", cancel) as again:
         assert again  # free again
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -111,7 +115,42 @@ def test_no_refspec_is_one_branch_unless_push_default_is_matching(repo: Path) ->
     assert "may push several branches" in with_running_push(repo, found, ["git", "push"]).notes[0]
 
 
+FIND_PUSH = (
+    "import json, sys; from hooks.push import gitpush; "
+    "json.dump(gitpush.running_push_argv(), sys.stdout)"
+)
+
+
+@pytest.mark.posix_only("bash stands in for git under git's name (exec's argv[0])")
+@pytest.mark.parametrize(
+    "program", ["git", "/usr/lib/git-core/git", r"C:\Program Files\Git\mingw64\bin\git.exe"]
+)
+def test_the_running_push_is_found_among_the_ancestors(program: str) -> None:
+    """A process whose command line reads ``<git> -c ... push origin main feature`` (bash,
+    started under that name) runs the guardrail's lookup: psutil finds it as an ancestor."""
+    script = f"{shlex.quote(sys.executable)} -c {shlex.quote(FIND_PUSH)}; exit $?"
+    argv = [program, "-c", script, "push", "origin", "main", "feature"]
+    res = subprocess.run(argv, executable="/bin/bash", capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    found = json.loads(res.stdout)
+    assert found == argv
+    assert gitpush.parse(found) == gitpush.PushCommand(("main", "feature"))
+
+
 def test_outside_a_git_push_nothing_changes(repo: Path) -> None:
-    found = Push("origin", ())
+    """``pre-commit run --hook-stage pre-push --from-ref ... --to-ref ...`` by hand names no
+    remote: nothing is added."""
+    found = Push("", ())
     assert gitpush.running_push_argv() is None  # pytest is not run by git push
     assert with_running_push(repo, found) == found
+
+
+def test_a_push_whose_git_cannot_be_found_says_so(repo: Path) -> None:
+    """A remote is named only to a hook git runs for a push: when no ``git push`` is found above
+    (its process hidden or gone), the refs after the first are said to be unchecked."""
+    (note,) = with_running_push(repo, Push("origin", ())).notes
+    assert note.startswith(
+        "the running `git push` command line could not be read (no `git push` found among the "
+        "processes above this one)"
+    )
+    assert "NOT checked" in note

@@ -7,11 +7,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
 
-from hooks.doctor.init import apply_changes, edit_precommit, new_precommit_config
+from hooks.config import CHECKS
+from hooks.doctor.init import HookSource, apply_changes, edit_precommit, new_precommit_config
 from hooks.doctor.plumbing import guardrail_hooks, precommit_check, push_checks
 from hooks.errors import GuardrailError
 from hooks.toolconfig import (
@@ -73,22 +75,42 @@ def test_apply_changes_refuses_bad_input() -> None:
         apply_changes('[tool.guardrail]\nchecks = "mypy"\n', [("checks", ("mypy",))], "p.toml")
 
 
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+INSTALLED = HookSource("https://example.invalid/push-guardrail", COMMIT)
+
+
+def unread(repo: str, rev: str) -> None:
+    """A manifest lookup that finds nothing, as on a machine that never fetched the repos."""
+    return None
+
+
 def test_new_precommit_config_is_recognised_by_the_plumbing_check() -> None:
-    config = YAML(typ="rt").load(new_precommit_config())
-    check = precommit_check(config)
+    config = YAML(typ="rt").load(new_precommit_config(INSTALLED))
+    check = precommit_check(config, lookup=unread)
     assert check.ok and check.message == "guardrail (line 7) runs at pre-push"
-    assert push_checks(config) == {"ruff-check", "ruff-format", "mypy", "pytest"}
+    assert push_checks(config, unread) == {"ruff-check", "ruff-format", "mypy", "pytest"}
 
 
 def test_a_file_that_would_be_reformatted_gets_the_entry_printed() -> None:
     text = "repos:\n-   repo: local\n    hooks:\n    -   id: x\n        entry: x\n"
-    after, summary, snippet = edit_precommit(text)
+    after, summary, snippet = edit_precommit(text, unread, INSTALLED)
     assert after == text and summary == []
     assert snippet is not None and "      - id: guardrail\n" in snippet
+    assert f"    rev: {COMMIT}\n" in snippet
 
 
-def _hooks(text: str) -> list[tuple[str, int, list[str], list[str], bool]]:
-    found = guardrail_hooks(YAML(typ="rt").load(text))
+def test_without_a_known_rev_the_entry_is_printed_for_a_person_to_complete() -> None:
+    """No hook repo configured and no commit recorded: nothing is written, never a guessed tag."""
+    text = "repos:\n  - repo: local\n    hooks:\n      - id: x\n        entry: x\n"
+    after, summary, snippet = edit_precommit(text, unread, None)
+    assert after == text and summary == []
+    assert snippet is not None and "rev: <a tag or full commit id of push-guardrail>" in snippet
+    assert "records no commit" in snippet
+    assert edit_precommit(None, unread, None)[:2] == (None, [])
+
+
+def _hooks(text: str, lookup: Any = unread) -> list[tuple[str, int, list[str], list[str], bool]]:
+    found = guardrail_hooks(YAML(typ="rt").load(text), lookup)
     return [(h.hook_id, h.line, sorted(h.stages), sorted(h.checks), h.at_push) for h in found]
 
 
@@ -115,12 +137,88 @@ repos:
         entry: echo guardrail
         language: system
 """
+    # default_stages holds back only a hook that neither the config nor its manifest gives
+    # stages (pre-commit's rule): the guardrail manifest's own hooks list theirs.
+    manifest = ["manual", "pre-commit", "pre-push"]
     assert _hooks(text) == [
         ("guardrail-mypy", 6, ["push"], ["mypy"], True),
-        ("guardrail", 8, ["pre-commit"], ["mypy", "ruff-check", "ruff-format"], False),
+        ("guardrail", 8, manifest, ["mypy", "ruff-check", "ruff-format"], True),
         ("gate", 12, ["pre-push"], ["ruff-check", "ruff-format"], True),
     ]
-    assert push_checks(YAML(typ="rt").load(text)) == {"mypy", "ruff-check", "ruff-format"}
+    assert push_checks(YAML(typ="rt").load(text), unread) == {"mypy", "ruff-check", "ruff-format"}
+
+
+ORG_MANIFEST = {
+    "acme-guardrail": {
+        "id": "acme-guardrail",
+        "entry": "guardrail run --tools bundled --enforce tools --require mypy",
+        "args": ["--mypy-arg=--warn-unreachable"],
+        "stages": ["pre-commit", "pre-push", "manual"],
+    },
+    "acme-guardrail-mypy": {"id": "acme-guardrail-mypy", "entry": "guardrail run --only mypy"},
+    "acme-lint": {"id": "acme-lint", "entry": "ruff check", "stages": ["pre-push"]},
+    "guardrail": {"id": "guardrail", "entry": "guardrail doctor"},
+}
+
+
+def org(repo: str, rev: str) -> dict[str, Any] | None:
+    return ORG_MANIFEST if repo == "https://git.example.invalid/acme/hooks" else None
+
+
+def test_a_hook_counts_by_what_its_manifest_runs_not_by_its_id() -> None:
+    text = """\
+default_stages: [pre-commit]
+repos:
+  - repo: https://git.example.invalid/acme/hooks
+    rev: v1.0.0
+    hooks:
+      - id: acme-guardrail
+      - id: acme-guardrail-mypy
+      - id: acme-lint
+      - id: guardrail
+  - repo: local
+    hooks:
+      - id: doctor
+        entry: guardrail doctor
+        language: system
+      - id: windows-gate
+        entry: C:/tools/guardrail.exe pre-push
+        language: system
+        stages: [pre-push]
+"""
+    assert _hooks(text, org) == [
+        ("acme-guardrail", 6, ["manual", "pre-commit", "pre-push"], sorted(CHECKS), True),
+        ("acme-guardrail-mypy", 7, ["pre-commit"], ["mypy"], False),
+        ("windows-gate", 15, ["pre-push"], sorted(CHECKS), True),
+    ]
+    assert _hooks(text) == [  # manifest unread: the guardrail's own ids, as its manifest has them
+        ("guardrail", 9, ["manual", "pre-commit", "pre-push"], sorted(CHECKS), True),
+        ("windows-gate", 15, ["pre-push"], sorted(CHECKS), True),
+    ]
+    check = precommit_check(YAML(typ="rt").load("repos: []\n"), lookup=org)
+    assert not check.ok and "lists no hook that runs the guardrail" in check.message
+
+
+def test_init_adds_the_whole_chain_from_a_repo_already_configured() -> None:
+    text = (
+        "repos:\n"
+        "  - repo: https://git.example.invalid/acme/hooks\n"
+        "    rev: v1.0.0\n"
+        "    hooks:\n"
+        "      - id: acme-lint\n"
+    )
+    after, summary, snippet = edit_precommit(text, org, INSTALLED)
+    assert snippet is None
+    assert after == (
+        "default_install_hook_types: [pre-commit, pre-push]\n"
+        + text
+        + "      - id: acme-guardrail\n        stages: [pre-push, manual]\n"
+    )
+    assert summary[0] == (
+        ".pre-commit-config.yaml: added hook acme-guardrail of "
+        "https://git.example.invalid/acme/hooks at pre-push"
+    )
+    assert edit_precommit(after, org, INSTALLED) == (after, [], None)
 
 
 def test_hook_stages_default_to_the_manifest_or_every_stage() -> None:
@@ -183,8 +281,28 @@ def test_mypy_config_is_found_in_mypys_own_order(tmp_path: Path) -> None:
     assert mypy_names_targets(tmp_path)
 
 
-def test_a_guardrail_hook_held_back_by_default_stages_gets_pre_push() -> None:
+def test_a_guardrail_hook_held_back_by_its_stages_gets_pre_push() -> None:
     text = (
+        "repos:\n"
+        "  - repo: https://example.invalid/push-guardrail\n"
+        "    rev: v1\n"
+        "    hooks:\n"
+        "      - id: guardrail\n"
+        "        stages: [pre-commit]\n"
+    )
+    after, summary, snippet = edit_precommit(text, unread, None)
+    assert snippet is None
+    assert after == (
+        "default_install_hook_types: [pre-commit, pre-push]\n"
+        + text.replace("[pre-commit]", "[pre-commit, pre-push]")
+    )
+    assert summary[0] == ".pre-commit-config.yaml: hook guardrail now also runs at pre-push"
+    assert edit_precommit(after, unread, None) == (after, [], None)
+
+
+def test_default_stages_do_not_hold_back_a_hook_whose_manifest_sets_stages() -> None:
+    text = (
+        "default_install_hook_types: [pre-push]\n"
         "default_stages: [pre-commit]\n"
         "repos:\n"
         "  - repo: https://example.invalid/push-guardrail\n"
@@ -192,12 +310,4 @@ def test_a_guardrail_hook_held_back_by_default_stages_gets_pre_push() -> None:
         "    hooks:\n"
         "      - id: guardrail\n"
     )
-    after, summary, snippet = edit_precommit(text)
-    assert snippet is None
-    assert after == (
-        "default_install_hook_types: [pre-commit, pre-push]\n"
-        + text
-        + "        stages: [pre-commit, pre-push]\n"
-    )
-    assert summary[0] == ".pre-commit-config.yaml: hook guardrail now also runs at pre-push"
-    assert edit_precommit(after) == (after, [], None)
+    assert edit_precommit(text, unread, None) == (text, [], None)

@@ -10,7 +10,7 @@ import pytest
 
 from hooks import probes
 from hooks.projects import find_interpreter, probe
-from tests.fixtures import make_project_venv
+from tests.fixtures import make_project_venv, venv_python
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def _plant(entry: Path, dist: str) -> None:
 
 def test_a_probe_is_reused_only_while_the_fingerprint_holds(venv: Path) -> None:
     project = venv.parent
-    python = str((venv / "bin" / "python").absolute())
+    python = str(venv_python(venv).absolute())
     first = find_interpreter(project, project, None)
     assert first.python == python
     entry = _entry(python)
@@ -59,7 +59,7 @@ def test_a_probe_is_reused_only_while_the_fingerprint_holds(venv: Path) -> None:
 
 def test_an_edited_pth_file_invalidates(venv: Path) -> None:
     project = venv.parent
-    python = str((venv / "bin" / "python").absolute())
+    python = str(venv_python(venv).absolute())
     for _ in range(2):
         find_interpreter(project, project, None)
     entry = _entry(python)

@@ -1,5 +1,5 @@
-"""Checking exactly what is pushed: real ``git push`` to a local bare remote, through the hook
-pre-commit installs and through ``guardrail install``."""
+"""Checking exactly what is pushed: real ``git push`` to a local bare remote, through the hooks
+pre-commit and prek install and through ``guardrail install``."""
 
 from __future__ import annotations
 
@@ -26,11 +26,12 @@ from tests.fixtures import (
     make_project_venv,
     make_repo,
     motivating_files,
+    venv_python,
     write_files,
 )
-from tests.precommit_fixtures import PRE_COMMIT, HookRepo, pre_commit_env
+from tests.precommit_fixtures import PRE_COMMIT, PREK, HookRepo, Host
 
-ROUTES = ("pre-commit", "install")
+ROUTES = ("pre-commit", "prek", "install")
 PIP = (sys.executable, "-m", "pip")
 GOOD_EXPORT = datasets_export_source(fixed=True)
 BAD_EXPORT = datasets_export_source(fixed=False)
@@ -121,18 +122,20 @@ def pushing_factory(
     def make(files: dict[str, str], *, venv: Path | None = None, name: str = "repo") -> Pushing:
         files = dict(files)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PRE_COMMIT_", "GIT_"))}
-        if route == "pre-commit":
+        host = None
+        if route != "install":
             hook_repo: HookRepo = request.getfixturevalue("hook_repo")
-            home: Path = request.getfixturevalue("pre_commit_home")
+            home: Path = request.getfixturevalue(f"{route.replace('-', '_')}_home")
+            host = Host(route, PREK if route == "prek" else PRE_COMMIT, home)
             files[".pre-commit-config.yaml"] = hook_repo.config(verbose=True)
-            env = pre_commit_env(home)
+            env = host.env
         repo = make_repo(tmp_path / name, files, venv=venv or project_venv)
         remote = tmp_path / f"{name}-remote.git"
         git(tmp_path, "init", "-q", "--bare", str(remote))
         git(repo, "remote", "add", "origin", str(remote))
         git(repo, "push", "-q", "--no-verify", "origin", "main")
-        if route == "pre-commit":
-            cmd = [*PRE_COMMIT, "install", "--hook-type", "pre-push"]
+        if host is not None:
+            cmd = [*host.argv, "install", "--hook-type", "pre-push"]
         else:
             cmd = [GUARDRAIL_EXE, "install"]
         res = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True)
@@ -147,8 +150,10 @@ def _summary(res: subprocess.CompletedProcess[str]) -> str:
 
 
 def _first_lines(out: str) -> list[str]:
-    """Each pushed commit's summary's first line: what was checked, and what was not."""
-    return [ln for ln in out.splitlines() if ln.startswith("guardrail ") and ": checked " in ln]
+    """Each pushed commit's summary's first line: what was checked, and what was not (prek
+    indents a hook's output)."""
+    lines = (ln.strip() for ln in out.splitlines())
+    return [ln for ln in lines if ln.startswith("guardrail ") and ": checked " in ln]
 
 
 @pytest.mark.slow
@@ -272,8 +277,8 @@ def test_several_refs_one_broken_is_refused(
 ) -> None:
     """5. ``git push origin main feature`` with one branch broken: refused, naming it.
 
-    Through pre-commit, which hands hooks only the first ref, the second branch is recovered
-    from the running ``git push`` command line (hooks/push/gitpush.py)."""
+    Through pre-commit and prek, which hand hooks only the first ref, the second branch is
+    recovered from the running ``git push`` command line (hooks/push/gitpush.py)."""
     p = pushing_factory(motivating_files(fixed=True))  # type: ignore[operator]
     old_main = p.remote_sha("main")
     shas = _two_branches(p, broken=broken)
@@ -384,6 +389,7 @@ def _interrupt(cmd: list[str], p: Pushing, tmp_path: Path, stdin: str | None = N
 
 
 @pytest.mark.slow
+@pytest.mark.posix_only("Ctrl-C is SIGINT to a terminal's process group; /proc")
 def test_ctrl_c_during_a_snapshot_check(pushing_factory: object, tmp_path: Path) -> None:
     """6. Ctrl-C while the snapshot's tests run: nothing left running, nothing touched, the
     snapshot reusable; the guardrail itself exits 130."""
@@ -468,7 +474,7 @@ def _editable_files(layout: str, core: str) -> dict[str, str]:
 def _editable_venv(where: Path, project: Path) -> Path:
     """A project venv with the project installed in editable mode, pointing at ``project``."""
     venv = make_project_venv(where)
-    python = str(venv / "bin" / "python")
+    python = str(venv_python(venv))
     res = subprocess.run(
         [*PIP, "--python", python, "install", "-q", "--no-deps", "-e", str(project)],
         capture_output=True,

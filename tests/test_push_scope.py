@@ -27,6 +27,7 @@ from tests.fixtures import (
     git,
     make_project_venv,
     make_repo,
+    venv_python,
     write_files,
 )
 
@@ -410,7 +411,7 @@ def test_version_is_the_tagged_one() -> None:
 
 
 def _pip(venv: Path, *args: str) -> None:
-    python = str(venv / "bin" / "python")
+    python = str(venv_python(venv))
     res = subprocess.run([*PIP, "--python", python, *args], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
 

@@ -17,6 +17,7 @@ import yaml
 from hooks import __version__
 from hooks.cli import build_parser, main
 from hooks.config import CHECKS
+from hooks.doctor.plumbing import own_manifest_hook
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "org-hook-repo"
@@ -44,6 +45,14 @@ def test_manifest_hook_ids_are_the_readme_hook_table() -> None:
     table = _section(readme(), "## Use it with pre-commit")
     documented = re.findall(r"^\| `([a-z-]+)` \|", table, flags=re.MULTILINE)
     assert documented == ids
+
+
+def test_doctor_knows_the_manifest_it_falls_back_on() -> None:
+    """Where no manifest can be read, doctor judges this repository's hook ids by what it
+    believes the manifest defines: the two agree."""
+    for hook in manifest(ROOT / ".pre-commit-hooks.yaml"):
+        expected = {"id": hook["id"], "entry": hook["entry"], "stages": sorted(hook["stages"])}
+        assert own_manifest_hook(hook["id"]) == expected
 
 
 def test_per_check_hooks_are_the_cli_check_names() -> None:

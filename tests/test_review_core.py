@@ -40,6 +40,7 @@ def _plain_repo(where: Path) -> Path:
 # -- an interpreter that cannot be started -------------------------------------------------------
 
 
+@pytest.mark.posix_only("exec of an ELF file with its exec bit set fails with ENOEXEC")
 @pytest.mark.parametrize("command", ["run", "doctor"])
 def test_interpreter_for_another_platform_is_an_error_not_a_traceback(
     tmp_path: Path, guardrail: Any, command: str
@@ -62,6 +63,7 @@ def test_interpreter_for_another_platform_is_an_error_not_a_traceback(
 
 
 @pytest.mark.slow
+@pytest.mark.posix_only("SIGTERM sent to a process")
 def test_fix_interrupted_exits_130_without_a_traceback(tmp_path: Path, project_venv: Path) -> None:
     marker = tmp_path / "pids"
     files = small_project(PASS_MARKER)

@@ -22,9 +22,12 @@ from hooks.ci import workflows
 from hooks.ci.args import Verdict, rebased_tokens, verdict_args
 from hooks.config import Layer
 from hooks.doctor.plumbing import (
+    PRE_COMMIT_CONFIG,
     PlumbingCheck,
     ci_pins,
+    hook_config_file,
     installed_hook_check,
+    installed_host,
     load_precommit_config,
     mypy_config_check,
     precommit_check,
@@ -32,12 +35,11 @@ from hooks.doctor.plumbing import (
     version_checks,
 )
 from hooks.findings import plural
-from hooks.githook import MARKER, hook_path
 from hooks.projects import Project, load_projects
 from hooks.toolconfig import config_file, coverage_threshold, mypy_config_targets
 
 PY_SUFFIXES = (".py", ".pyi")
-HOOK_STEP = "use the hook id guardrail (the whole chain) at pre-push"
+HOOK_STEP = "run the whole chain at pre-push (the hook id guardrail, or your organisation's)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,7 @@ class Context:
     projects: tuple[Project, ...]
     files: tuple[str, ...]
     hook_checks: frozenset[str] | None = None
+    hook_config: str = PRE_COMMIT_CONFIG
     plans: dict[tuple[str, str], str] = field(default_factory=dict)
     paths: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
 
@@ -260,7 +263,7 @@ def compare(cmd: workflows.CiCommand, ctx: Context) -> Comparison:
         _compare_config(cmd, ctx, project, wanted, gaps)
     if ctx.hook_checks is not None and cmd.tool not in ctx.hook_checks:
         gaps.reasons.append(
-            f"the pre-push hooks in .pre-commit-config.yaml run only "
+            f"the pre-push hooks in {ctx.hook_config} run only "
             f"{', '.join(sorted(ctx.hook_checks)) or 'nothing'}"
         )
         gaps.manual.append(HOOK_STEP)
@@ -407,6 +410,7 @@ def compare_all(
         projects=tuple(load_projects(root, extra_layers)),
         files=python_files(root),
         hook_checks=None if _plain_hook(root) else push_checks(config),
+        hook_config=hook_config_file(root),
     )
     return scan, ctx, tuple(compare(cmd, ctx) for cmd in scan.commands)
 
@@ -418,7 +422,7 @@ def diagnose(root: Path, extra_layers: Iterable[Layer] = ()) -> DoctorReport:
     config = load_precommit_config(root)
     plain_hook = _plain_hook(root)
     plumbing: list[PlumbingCheck] = []
-    pre_commit = precommit_check(config)
+    pre_commit = precommit_check(config, hook_config_file(root))
     if plain_hook and not pre_commit.ok:
         pre_commit = PlumbingCheck(
             pre_commit.name, True, "not used: the pre-push hook is guardrail install's", note=True
@@ -455,10 +459,4 @@ def _delegation_note(d: workflows.CiDelegation) -> str:
 
 
 def _plain_hook(root: Path) -> bool:
-    path = hook_path(root)
-    if path is None:
-        return False
-    try:
-        return path.is_file() and MARKER in path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
+    return installed_host(root) == "guardrail install"

@@ -20,10 +20,15 @@ def _status(comparison: Comparison) -> str:
 MARKS = {"covered": "ok", "gap": "GAP", "unknown": "??", "advisory": "--"}
 
 
-def _plumbing_mark(check: PlumbingCheck) -> str:
+PLUMBING_MARKS = {"note": "info", "warning": "WARN", "ok": "ok", "problem": "FAIL"}
+
+
+def _plumbing_status(check: PlumbingCheck) -> str:
     if check.note:
-        return "info"
-    return "ok" if check.ok else "FAIL"
+        return "note"
+    if check.warning:
+        return "warning"
+    return "ok" if check.ok else "problem"
 
 
 def render_text(report: DoctorReport) -> str:
@@ -48,9 +53,9 @@ def render_text(report: DoctorReport) -> str:
     lines.append("Plumbing:")
     for check in report.plumbing:
         first, *rest = check.message.splitlines() or [""]
-        lines.append(f"  {_plumbing_mark(check):<4} {check.name}: {first}")
+        lines.append(f"  {PLUMBING_MARKS[_plumbing_status(check)]:<4} {check.name}: {first}")
         lines.extend(f"         {more}" for more in rest)
-        if not check.ok and check.fix:
+        if (check.warning or not check.ok) and check.fix:
             lines.append(f"         fix: {check.fix}")
     if report.notes:
         lines += ["", "Notes:"]
@@ -103,7 +108,7 @@ def render_json(report: DoctorReport) -> str:
         "plumbing": [
             {
                 "name": p.name,
-                "status": "note" if p.note else ("ok" if p.ok else "problem"),
+                "status": _plumbing_status(p),
                 "message": p.message,
                 "fix": p.fix,
             }

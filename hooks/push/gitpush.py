@@ -1,12 +1,13 @@
 """The refs of the running ``git push``, read from its command line.
 
-pre-commit hands a pre-push hook only the first ref git lists on the hook's stdin, and it reads
-that stdin itself, so ``git push origin main feature`` under pre-commit would check ``main``
-alone. On Linux the guardrail finds the ``git push`` process it runs under (an ancestor, through
-``/proc``), reads its refspecs and resolves them the way git does for the common forms: branch
-and tag names, ``src:dst``, ``HEAD``, ``--all``/``--branches`` and ``--tags``. What it cannot
-resolve (wildcards, negative refspecs, ``--mirror``, a push with no refspec under
-``push.default = matching``) is said in a note: those refs were not checked.
+pre-commit (and prek) hand a pre-push hook only the first ref git lists on the hook's stdin, and
+read that stdin themselves, so ``git push origin main feature`` under them would check ``main``
+alone. The guardrail finds the ``git push`` process it runs under (an ancestor, through psutil on
+Linux, macOS and Windows), reads its refspecs and resolves them the way git does for the common
+forms: branch and tag names, ``src:dst``, ``HEAD``, ``--all``/``--branches`` and ``--tags``. What
+it cannot resolve (wildcards, negative refspecs, ``--mirror``, a push with no refspec under
+``push.default = matching``), or a command line it cannot read, is said in a note: those refs
+were not checked.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 from hooks import git
 
@@ -33,27 +34,41 @@ class PushCommand:
     mirror: bool = False
 
 
+class AncestryUnreadable(Exception):
+    """The processes this one runs under could not be read, so whether a ``git push`` started
+    it, and with which refs, cannot be told."""
+
+
 def _ancestors(pid: int) -> Iterator[list[str]]:
-    seen = 0
-    while pid > 1 and seen < 64:
-        seen += 1
+    """The command lines of ``pid`` and the processes above it, nearest first. A process this
+    user may not read is skipped: the user's own ``git push`` is never one of them."""
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        chain = [process, *process.parents()]
+    except (psutil.Error, OSError) as exc:
+        raise AncestryUnreadable(str(exc) or type(exc).__name__) from exc
+    for ancestor in chain:
         try:
-            raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            return
-        yield [part.decode("utf-8", "surrogateescape") for part in raw.split(b"\0") if part]
-        try:
-            pid = int(stat.rsplit(")", 1)[1].split()[1])
-        except (IndexError, ValueError):
-            return
+            yield ancestor.cmdline()
+        except psutil.AccessDenied:
+            continue
+        except (psutil.Error, OSError) as exc:
+            raise AncestryUnreadable(str(exc) or type(exc).__name__) from exc
+
+
+def _is_git(program: str) -> bool:
+    """``git``, ``/usr/bin/git`` or ``C:\\Program Files\\Git\\cmd\\git.exe``."""
+    return PureWindowsPath(program).name.lower() in ("git", "git.exe")
 
 
 def running_push_argv(pid: int | None = None) -> list[str] | None:
-    """The argv of the nearest ancestor ``git ... push ...`` process, or None (no /proc, or not
-    started by a push: ``pre-commit run --hook-stage pre-push`` by hand)."""
+    """The argv of the nearest ancestor ``git ... push ...`` process, or None when no ancestor
+    is one (``pre-commit run --hook-stage pre-push`` by hand). Raises
+    :class:`AncestryUnreadable` when the ancestors cannot be read."""
     for argv in _ancestors(os.getpid() if pid is None else pid):
-        if argv and os.path.basename(argv[0]) == "git" and _push_index(argv) is not None:
+        if argv and _is_git(argv[0]) and _push_index(argv) is not None:
             return argv
     return None
 

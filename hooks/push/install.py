@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import stat
 import sys
 import sysconfig
@@ -19,15 +20,18 @@ BACKUP_SUFFIX = ".before-guardrail"
 
 
 def command() -> list[str]:
-    """How the hook starts this guardrail: its entry point beside the running interpreter, else
-    ``python -I -m hooks`` (isolated, so a ``hooks`` folder in the user's repo cannot shadow it)."""
-    script = Path(sysconfig.get_path("scripts")) / "guardrail"
-    if script.is_file() and os.access(script, os.X_OK):
-        return [str(script)]
+    """How the hook starts this guardrail: its entry point beside the running interpreter
+    (``guardrail.exe`` on Windows), else ``python -I -m hooks`` (isolated, so a ``hooks`` folder
+    in the user's repo cannot shadow it)."""
+    script = shutil.which("guardrail", path=sysconfig.get_path("scripts"))
+    if script:
+        return [script]
     return [sys.executable, "-I", "-m", "hooks"]
 
 
 def hook_script(argv: list[str]) -> str:
+    """A POSIX shell script: git runs hooks through its own ``sh`` on Windows too, which takes
+    ``C:\\...\\guardrail.exe`` quoted as any other path."""
     return (
         "#!/bin/sh\n"
         f"{MARKER}\n"
@@ -65,7 +69,8 @@ def install(root: Path, *, force: bool = False) -> str:
             )
         hook.replace(hook.with_name(hook.name + BACKUP_SUFFIX))
     hook.parent.mkdir(parents=True, exist_ok=True)
-    hook.write_text(hook_script(command()), encoding="utf-8")
+    # LF line endings on every OS: sh reads a CR as part of the command.
+    hook.write_text(hook_script(command()), encoding="utf-8", newline="\n")
     mode = hook.stat().st_mode
     hook.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return f"guardrail: installed the pre-push hook at {hook}\n"

@@ -19,10 +19,26 @@ def pushed(root: Path, env: Mapping[str, str] | None = None) -> refs.Push | None
     return None if found is None else with_running_push(root, found)
 
 
+def _unreadable_note(reason: str) -> str:
+    return (
+        f"the running `git push` command line could not be read ({reason}), and pre-commit "
+        "and prek pass hooks only the first pushed ref: any other ref this push sends was NOT "
+        "checked; `guardrail install` checks every pushed ref"
+    )
+
+
 def with_running_push(root: Path, found: refs.Push, argv: list[str] | None = None) -> refs.Push:
     """pre-commit names only the first ref of a push; add the others the running ``git push``
     sends (read from its command line), and say so when some cannot be told."""
-    argv = gitpush.running_push_argv() if argv is None else argv
+    if argv is None:
+        try:
+            argv = gitpush.running_push_argv()
+        except gitpush.AncestryUnreadable as exc:
+            return replace(found, notes=(*found.notes, _unreadable_note(str(exc))))
+        if argv is None and found.remote:
+            # git names the remote only to a pre-push hook it runs: a `git push` is up there.
+            why = "no `git push` found among the processes above this one"
+            return replace(found, notes=(*found.notes, _unreadable_note(why)))
     command = gitpush.parse(argv) if argv else None
     if command is None:
         return found

@@ -10,19 +10,22 @@ CI's fresh checkout does not have. So at push time the guardrail checks each pus
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hooks import git, xdg
+from hooks import git, locks, xdg
 from hooks.engine.cache import staged
 from hooks.engine.gate import Copied
 from hooks.errors import GuardrailError
 from hooks.push import submodules
+
+if TYPE_CHECKING:
+    from filelock import BaseFileLock
 
 LEGACY_SNAPSHOT_DIR = "guardrail/snapshots"
 SLOTS = 4
@@ -79,25 +82,18 @@ def _snapshot_git(path: Path, *args: str) -> str:
     return git.check_output(path, "-c", "core.hooksPath=/dev/null", *args, env=_clean_env())
 
 
-def _lock_slot(base: Path) -> tuple[int, int]:
+def _lock_slot(base: Path) -> tuple[int, BaseFileLock]:
     """Take a free snapshot slot (one worktree each), so concurrent pushes do not collide.
 
-    The lock is an ``flock`` on a file beside the worktree: the kernel drops it when the process
-    dies, so an interrupted or killed run never leaves a slot locked.
+    The lock is an OS file lock on a file beside the worktree (:mod:`hooks.locks`): it is dropped
+    when the process dies, so an interrupted or killed run never leaves a slot locked.
     """
     base.mkdir(parents=True, exist_ok=True)
     for blocking in (False, True):
         for slot in range(SLOTS):
-            fd = os.open(base / f"{slot}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-            except BlockingIOError:
-                os.close(fd)
-                continue
-            except BaseException:
-                os.close(fd)
-                raise
-            return slot, fd
+            lock = locks.acquire(base / f"{slot}.lock", blocking=blocking)
+            if lock is not None:
+                return slot, lock
     raise GuardrailError(f"{base}: no snapshot slot could be locked")
 
 
@@ -134,7 +130,7 @@ def snapshot(repo: Path, sha: str) -> Iterator[Path]:
     """
     base = snapshot_base(repo)
     try:
-        slot, fd = _lock_slot(base)
+        slot, lock = _lock_slot(base)
     except OSError as exc:
         raise GuardrailError(
             f"{base}: cannot make the folder for the push snapshot ({exc.strerror}); "
@@ -146,8 +142,7 @@ def snapshot(repo: Path, sha: str) -> Iterator[Path]:
             _create(repo, path, sha)
         yield path
     finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+        lock.release()
 
 
 @contextlib.contextmanager
@@ -192,17 +187,14 @@ def remove_snapshots(repo: Path) -> int:
         base = path.resolve().parent
         if base not in bases or not base.is_dir():
             continue
-        fd = os.open(base / f"{path.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
+        lock = locks.acquire(base / f"{path.name}.lock", blocking=False)
+        if lock is None:
             continue
         try:
             _snapshot_git(repo, "worktree", "remove", "--force", str(path))
             submodules.forget(path)
             removed += 1
         finally:
-            os.close(fd)
+            lock.release()
     _snapshot_git(repo, "worktree", "prune")
     return removed
