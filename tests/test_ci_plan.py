@@ -730,3 +730,19 @@ def test_pydantic_settings_shape(tmp_path: Path) -> None:
         None,
     ]
     assert notes(plan) == []
+
+
+def test_other_ci_systems_are_named_not_read(tmp_path: Path) -> None:
+    plan = plan_of(
+        tmp_path,
+        {".travis.yml": "script: mypy .\n", ".circleci/config.yml": "version: 2.1\n"},
+    )
+    assert plan.checks == () and plan.files == ()
+    assert notes(plan) == [
+        (".travis.yml:1", ".travis.yml", "a CI system whose definitions are not read"),
+        (
+            ".circleci/config.yml:1",
+            ".circleci/config.yml",
+            "a CI system whose definitions are not read",
+        ),
+    ]

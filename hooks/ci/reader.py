@@ -509,12 +509,31 @@ class Reader:
         return patterns
 
 
+OTHER_CI = (
+    ".travis.yml",
+    "azure-pipelines.yml",
+    ".azure-pipelines.yml",
+    ".circleci/config.yml",
+    "Jenkinsfile",
+    "bitbucket-pipelines.yml",
+    "appveyor.yml",
+    ".appveyor.yml",
+    ".drone.yml",
+    ".buildkite/pipeline.yml",
+    ".woodpecker.yml",
+)
+"""CI systems whose definitions are not read: named, so that no one takes silence for parity."""
+
+
 def read_ci(root: Path) -> CiPlan:
     """Everything the repository's CI runs that the guardrail mirrors, and what it does not."""
     reader = Reader(root)
     triggers = github.read_workflows(reader)
     gitlab.read_gitlab(reader)
     _pre_commit_ci(reader)
+    for rel in OTHER_CI:
+        if (root / rel).is_file():
+            reader.note(Origin((f"{rel}:1",)), rel, "a CI system whose definitions are not read")
     return CiPlan(
         files=tuple(reader.files),
         checks=tuple(reader.checks),
