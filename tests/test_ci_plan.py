@@ -722,7 +722,7 @@ def test_pydantic_settings_shape(tmp_path: Path) -> None:
     assert gate_rows(plan.gates) == [
         ("coverage", ".", 98.0, at(files, CI, "--fail-under 98"), False)
     ]
-    assert plan.gates[0].argv == ("report", "--fail-under", "98")
+    assert (plan.gates[0].argv, plan.gates[0].combined) == (("report", "--fail-under", "98"), True)
     assert pins_of(plan.checks) == [
         ("ruff", "0.16.3", "uv.lock:9"),
         ("ruff", "0.16.3", "uv.lock:9"),

@@ -26,6 +26,7 @@ class Job:
     platform: Mapping[str, str]
     env: dict[str, str | None] = field(default_factory=dict)
     pins: dict[str, ToolPin] = field(default_factory=dict)
+    combined: bool = False
 
 
 @dataclass(frozen=True, slots=True)

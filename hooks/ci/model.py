@@ -143,7 +143,8 @@ class CoverageGate:
     ``html``, ``xml``, ``json`` or ``lcov`` command, whose ``argv`` starts with that command).
     ``threshold`` is None when the value cannot be read (``fail_under = ${VAR}``). ``origin``
     ends at the line that sets the threshold; ``config`` is the coverage config file the
-    command reads, if any.
+    command reads, if any. ``combined``: the job ran ``coverage combine`` before it, so the
+    total CI compares is that of data from several runs (other matrix jobs, other Pythons).
     """
 
     kind: str
@@ -155,6 +156,7 @@ class CoverageGate:
     workflow: str
     job: str
     config: str | None = None
+    combined: bool = False
 
 
 @dataclass(frozen=True, slots=True)

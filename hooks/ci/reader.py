@@ -141,7 +141,9 @@ class Reader:
             self._check(found[0], found[1], call, frame, job, unwrapped)
             return None
         name = posixpath.basename(argv[0])
-        if name == "coverage" and argv[1:2] and argv[1] in COVERAGE_REPORTS:
+        if name == "coverage" and argv[1:2] == ("combine",):
+            job.combined = True
+        elif name == "coverage" and argv[1:2] and argv[1] in COVERAGE_REPORTS:
             self._coverage_command(call, job)
         elif name in ("make", "gmake"):
             run_make(self, call, frame, job)
@@ -362,6 +364,7 @@ class Reader:
                 job.workflow,
                 job.name,
                 config,
+                combined=job.combined,
             )
         )
 
