@@ -31,7 +31,7 @@ _INI_SECTIONS = {
 }
 
 
-def _toml(path: Path) -> dict[str, Any]:
+def load_toml(path: Path) -> dict[str, Any]:
     """The file's data; one that is missing or broken configures nothing (the tool reading it
     reports that itself)."""
     try:
@@ -40,7 +40,7 @@ def _toml(path: Path) -> dict[str, Any]:
         return {}
 
 
-def _ini(path: Path) -> configparser.ConfigParser | None:
+def load_ini(path: Path) -> configparser.ConfigParser | None:
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read(path, encoding="utf-8")
@@ -55,7 +55,7 @@ def section(tool: str, path: Path) -> Mapping[str, Any] | None:
     if not path.is_file():
         return None
     if path.name == "pyproject.toml":
-        table = _toml(path).get("tool", {})
+        table = load_toml(path).get("tool", {})
         if not isinstance(table, dict) or tool not in table:
             return None
         found = table[tool]
@@ -64,7 +64,7 @@ def section(tool: str, path: Path) -> Mapping[str, Any] | None:
         return found if isinstance(found, dict) else {}
     if tool == "pytest" and path.name in ("pytest.ini", ".pytest.ini"):
         return {}
-    parser = _ini(path)
+    parser = load_ini(path)
     name = _INI_SECTIONS[(tool, path.name)]
     if parser is None or not parser.has_section(name):
         return None
@@ -121,12 +121,12 @@ def mypy_config_targets(folder: Path) -> tuple[str, ...] | None:
 
 def coverage_threshold(folder: Path) -> bool:
     """Whether coverage's own config sets ``fail_under`` (so ``pytest --cov`` can fail on it)."""
-    report = _toml(folder / "pyproject.toml").get("tool", {}).get("coverage", {})
+    report = load_toml(folder / "pyproject.toml").get("tool", {}).get("coverage", {})
     if isinstance(report, dict) and "fail_under" in (report.get("report") or {}):
         return True
     for name, heading in ((".coveragerc", "report"), ("setup.cfg", "coverage:report")):
         path = folder / name
-        parser = _ini(path) if path.is_file() else None
+        parser = load_ini(path) if path.is_file() else None
         if parser is not None and parser.has_option(heading, "fail_under"):
             return True
     return False

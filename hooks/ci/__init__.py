@@ -1,2 +1,27 @@
-"""Reading CI definitions: the commands CI runs (:mod:`~hooks.ci.workflows`) and what their
-arguments mean for the verdict (:mod:`~hooks.ci.args`). Read, never executed."""
+"""Reading CI definitions into the plan of what CI runs (:func:`read_ci`), and what the
+arguments of ruff, mypy and pytest mean for the verdict (:mod:`~hooks.ci.args`). CI files are
+read, never executed."""
+
+from hooks.ci.model import (
+    CiCheck,
+    CiPlan,
+    CoverageGate,
+    NotMirrored,
+    Origin,
+    PreCommitHook,
+    ToolPin,
+    Trigger,
+)
+from hooks.ci.reader import read_ci
+
+__all__ = [
+    "CiCheck",
+    "CiPlan",
+    "CoverageGate",
+    "NotMirrored",
+    "Origin",
+    "PreCommitHook",
+    "ToolPin",
+    "Trigger",
+    "read_ci",
+]

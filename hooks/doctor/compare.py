@@ -1,6 +1,6 @@
 """``guardrail doctor``: what CI checks that the push hook does not, and the plumbing around it.
 
-Each ruff/mypy/pytest command found in CI (:mod:`hooks.ci.workflows`) is compared with what
+Each ruff/mypy/pytest command found in CI (:func:`hooks.ci.read_ci`) is compared with what
 ``guardrail run`` would run (the projects from :mod:`hooks.projects`, each check's ``plan``): the
 tool, the files it checks, the folder it starts in (which config it reads) and the options that
 change the verdict. A difference comes with the ``[tool.guardrail]`` change that closes it,
@@ -18,13 +18,12 @@ from pathlib import Path
 from hooks import git
 from hooks.checks.base import Invocation
 from hooks.checks.registry import all_checks
-from hooks.ci import workflows
+from hooks.ci import CiCheck, CiPlan, read_ci
 from hooks.ci.args import Verdict, rebased_tokens, verdict_args
 from hooks.config import Layer
 from hooks.doctor.plumbing import (
     PRE_COMMIT_CONFIG,
     PlumbingCheck,
-    ci_pins,
     hook_config_file,
     installed_hook_check,
     installed_host,
@@ -35,6 +34,7 @@ from hooks.doctor.plumbing import (
     version_checks,
 )
 from hooks.findings import plural
+from hooks.pins import Pin
 from hooks.projects import Project, load_projects
 from hooks.toolconfig import config_file, coverage_threshold, mypy_config_targets
 
@@ -56,7 +56,7 @@ class SettingsChange:
 class Comparison:
     """One CI command against the push hook. ``covered`` is None when it could not be compared."""
 
-    command: workflows.CiCommand
+    command: CiCheck
     covered: bool | None
     project: str | None
     reasons: tuple[str, ...] = ()
@@ -196,15 +196,15 @@ def _short_argv(argv: Sequence[str], root: Path) -> str:
 
 
 def ci_targets(
-    ctx: Context, cmd: workflows.CiCommand, positionals: Sequence[str], packages: Sequence[str]
+    ctx: Context, cmd: CiCheck, positionals: Sequence[str], packages: Sequence[str]
 ) -> tuple[str, ...]:
     if positionals or packages:
-        return (*positionals, *(_package_path(ctx.root, cmd.cwd, p) for p in packages))
-    if cmd.tool == "mypy":
-        folder = ctx.root / cmd.cwd if cmd.cwd != "." else ctx.root
+        return (*positionals, *(_package_path(ctx.root, cmd.folder, p) for p in packages))
+    if cmd.check == "mypy":
+        folder = ctx.root / cmd.folder if cmd.folder != "." else ctx.root
         configured = mypy_config_targets(folder)
-        return tuple(posixpath.normpath(posixpath.join(cmd.cwd, t)) for t in configured or ())
-    return (cmd.cwd,)
+        return tuple(posixpath.normpath(posixpath.join(cmd.folder, t)) for t in configured or ())
+    return (cmd.folder,)
 
 
 @dataclass(slots=True)
@@ -228,7 +228,7 @@ class _Gaps:
         self.changes.append(SettingsChange(project.rel, "checks", (tool,)))
 
 
-def compare(cmd: workflows.CiCommand, ctx: Context) -> Comparison:
+def compare(cmd: CiCheck, ctx: Context) -> Comparison:
     """How the push hook covers one CI command, and what would make it cover it."""
     if cmd.advisory:
         return Comparison(
@@ -237,23 +237,16 @@ def compare(cmd: workflows.CiCommand, ctx: Context) -> Comparison:
             None,
             ("CI lets this command fail (continue-on-error / allow_failure): it never blocks CI",),
         )
-    if not cmd.cwd_known:
-        return Comparison(
-            cmd,
-            None,
-            None,
-            (f"runs in {cmd.cwd!r}, a folder doctor cannot resolve; compare it by hand",),
-        )
-    home = owner(ctx.projects, cmd.cwd)
-    gate = coverage_threshold(ctx.root / cmd.cwd) or (
+    home = owner(ctx.projects, cmd.folder)
+    gate = coverage_threshold(ctx.root / cmd.folder) or (
         home is not None and coverage_threshold(home.path)
     )
-    wanted = verdict_args(cmd.tool, cmd.argv, cmd.cwd, coverage_gate=gate)
+    wanted = verdict_args(cmd.check, cmd.argv, cmd.folder, coverage_gate=gate)
     gaps = _Gaps([home] if home is not None else [])
-    if cmd.tool == "pytest" and home is None:
+    if cmd.check == "pytest" and home is None:
         holders = (owner(ctx.projects, target) for target in wanted.positionals)
         gaps.involve(next((h for h in holders if h is not None), None))
-    if cmd.tool == "pytest" and gaps.involved:
+    if cmd.check == "pytest" and gaps.involved:
         if "pytest" not in gaps.involved[0].config.checks:
             gaps.not_in_checks(gaps.involved[0], "pytest")
     else:
@@ -261,7 +254,7 @@ def compare(cmd: workflows.CiCommand, ctx: Context) -> Comparison:
     for project in gaps.involved:
         _compare_options(cmd, project, wanted, gate, gaps, named=len(gaps.involved) > 1)
         _compare_config(cmd, ctx, project, wanted, gaps)
-    if ctx.hook_checks is not None and cmd.tool not in ctx.hook_checks:
+    if ctx.hook_checks is not None and cmd.check not in ctx.hook_checks:
         gaps.reasons.append(
             f"the pre-push hooks in {ctx.hook_config} run only "
             f"{', '.join(sorted(ctx.hook_checks)) or 'nothing'}"
@@ -273,17 +266,17 @@ def compare(cmd: workflows.CiCommand, ctx: Context) -> Comparison:
         not gaps.reasons,
         shown.rel if shown else None,
         tuple(gaps.reasons),
-        describe_plan(ctx, shown, cmd.tool) if shown else "nothing",
+        describe_plan(ctx, shown, cmd.check) if shown else "nothing",
         tuple(gaps.changes),
         tuple(dict.fromkeys(gaps.manual)),
     )
 
 
 def _compare_files(
-    cmd: workflows.CiCommand, ctx: Context, wanted: Verdict, home: Project | None, gaps: _Gaps
+    cmd: CiCheck, ctx: Context, wanted: Verdict, home: Project | None, gaps: _Gaps
 ) -> None:
     """Every file CI's tool checks must be checked by the guardrail's same tool."""
-    tool = cmd.tool
+    tool = cmd.check
     targets = ci_targets(ctx, cmd, wanted.positionals, wanted.package_targets)
     files = [f for f in ctx.files if any(under(f, t) for t in targets)]
     for path in (*targets, *files):
@@ -326,7 +319,7 @@ def _compare_files(
 
 
 def _compare_options(
-    cmd: workflows.CiCommand,
+    cmd: CiCheck,
     project: Project,
     wanted: Verdict,
     gate: bool,
@@ -335,37 +328,37 @@ def _compare_options(
     named: bool,
 ) -> None:
     """CI's verdict-changing options must be among the guardrail's ``args``."""
-    args = project.config.check(cmd.tool).args
+    args = project.config.check(cmd.check).args
     present = {
         (o.name, o.value)
-        for o in verdict_args(cmd.tool, args, project.rel, coverage_gate=gate).options
+        for o in verdict_args(cmd.check, args, project.rel, coverage_gate=gate).options
     }
     suffix = f" for {project.rel}" if named else ""
     for option in wanted.options:
         if (option.name, option.value) in present:
             continue
         gaps.reasons.append(f"CI passes {' '.join(option.tokens)}; the guardrail does not{suffix}")
-        tokens = rebased_tokens(option, cmd.tool, cmd.cwd, project.rel)
-        gaps.changes.append(SettingsChange(project.rel, f"{cmd.tool}.args", tokens))
+        tokens = rebased_tokens(option, cmd.check, cmd.folder, project.rel)
+        gaps.changes.append(SettingsChange(project.rel, f"{cmd.check}.args", tokens))
 
 
 def _compare_config(
-    cmd: workflows.CiCommand, ctx: Context, project: Project, wanted: Verdict, gaps: _Gaps
+    cmd: CiCheck, ctx: Context, project: Project, wanted: Verdict, gaps: _Gaps
 ) -> None:
     """mypy and pytest read the config of the folder they start in."""
     explicit = any(o.name in ("--config-file", "-c") for o in wanted.options)
-    if cmd.tool not in ("mypy", "pytest") or project.rel == cmd.cwd or explicit:
+    if cmd.check not in ("mypy", "pytest") or project.rel == cmd.folder or explicit:
         return
-    theirs = config_file(cmd.tool, ctx.root, cmd.cwd)
-    ours = config_file(cmd.tool, ctx.root, project.rel)
+    theirs = config_file(cmd.check, ctx.root, cmd.folder)
+    ours = config_file(cmd.check, ctx.root, project.rel)
     if theirs == ours:
         return
     gaps.reasons.append(
-        f"CI starts {cmd.tool} in {cmd.cwd} and it reads {theirs or 'no config'}; the guardrail "
-        f"starts it in {project.rel} and it reads {ours or 'no config'}"
+        f"CI starts {cmd.check} in {cmd.folder} and it reads {theirs or 'no config'}; the "
+        f"guardrail starts it in {project.rel} and it reads {ours or 'no config'}"
     )
     gaps.manual.append(
-        f"make CI run {cmd.tool} from {project.rel}, or pass the same config file in both"
+        f"make CI run {cmd.check} from {project.rel}, or pass the same config file in both"
     )
 
 
@@ -386,13 +379,13 @@ def _python_notes(comparisons: Sequence[Comparison], ctx: Context) -> list[str]:
         if not versions or project is None:
             continue
         running = ".".join(project.interpreter.version.split(".")[:2])
-        key = (cmd.file, cmd.job, project.rel)
+        key = (cmd.origin.file, cmd.job, project.rel)
         if key in seen or any(running == v or running.startswith(v + ".") for v in versions):
             continue
         seen.add(key)
         notes.append(
-            f"{cmd.file} job {cmd.job} runs Python {', '.join(versions)}; the guardrail runs "
-            f"{project.rel} with Python {project.interpreter.version} "
+            f"{cmd.origin.file} job {cmd.job} runs Python {', '.join(versions)}; the guardrail "
+            f"runs {project.rel} with Python {project.interpreter.version} "
             f"({project.interpreter.source})"
         )
     return notes
@@ -400,10 +393,10 @@ def _python_notes(comparisons: Sequence[Comparison], ctx: Context) -> list[str]:
 
 def compare_all(
     root: Path, extra_layers: Iterable[Layer] = ()
-) -> tuple[workflows.CiScan, Context, tuple[Comparison, ...]]:
+) -> tuple[CiPlan, Context, tuple[Comparison, ...]]:
     """Every CI command of the repository compared with the push hook. ``extra_layers`` are the
     config layers the hook adds before the projects' own (the organisation's hook args)."""
-    scan = workflows.scan(root)
+    plan = read_ci(root)
     config = load_precommit_config(root)
     ctx = Context(
         root=root,
@@ -412,12 +405,12 @@ def compare_all(
         hook_checks=None if _plain_hook(root) else push_checks(config),
         hook_config=hook_config_file(root),
     )
-    return scan, ctx, tuple(compare(cmd, ctx) for cmd in scan.commands)
+    return plan, ctx, tuple(compare(cmd, ctx) for cmd in plan.checks)
 
 
 def diagnose(root: Path, extra_layers: Iterable[Layer] = ()) -> DoctorReport:
     """Read CI, compare it with the push hook, and check the plumbing."""
-    scan, ctx, comparisons = compare_all(root, extra_layers)
+    plan, ctx, comparisons = compare_all(root, extra_layers)
     projects = ctx.projects
     config = load_precommit_config(root)
     plain_hook = _plain_hook(root)
@@ -428,34 +421,21 @@ def diagnose(root: Path, extra_layers: Iterable[Layer] = ()) -> DoctorReport:
             pre_commit.name, True, "not used: the pre-push hook is guardrail install's", note=True
         )
     plumbing += [pre_commit, installed_hook_check(root, config)]
-    pins = ci_pins((i.file, i.line, i.requirement) for i in scan.installs)
-    ci_mypy = {c.project for c in comparisons if c.command.tool == "mypy"}
+    pins = [Pin(p.tool, f"=={p.version}", p.origin) for p in plan.pins]
+    ci_mypy = {c.project for c in comparisons if c.command.check == "mypy"}
     for project in projects:
         if "mypy" in project.config.checks or project.rel in ci_mypy:
             plumbing.append(mypy_config_check(project))
         plumbing.extend(version_checks(project, pins))
     notes: list[str] = []
-    if not scan.files:
+    if not plan.files:
         notes.append(
             "no CI definitions found (.github/workflows/*.yml, .gitlab-ci.yml): nothing to compare"
         )
-    for d in scan.delegations:
-        notes.append(f"{d.file}:{d.line}: {_delegation_note(d)}: compare its commands by hand")
+    for item in plan.not_mirrored:
+        notes.append(f"{item.origin.where()}: {item.text}: not mirrored: {item.why}")
     notes += _python_notes(comparisons, ctx)
-    return DoctorReport(str(root), scan.files, comparisons, tuple(plumbing), tuple(notes))
-
-
-def _delegation_note(d: workflows.CiDelegation) -> str:
-    names = ",".join(d.envs) or "default"
-    if d.runner in ("tox", "nox"):
-        return f"CI runs {d.runner} ({names}); doctor does not expand {d.runner} sessions"
-    if d.runner == "include":
-        return f"CI includes {names}; doctor reads only .gitlab-ci.yml itself"
-    if d.runner == "pre-commit":
-        return f"CI runs pre-commit ({d.text}); doctor does not read the hooks it runs"
-    if d.runner in ("workflow", "action", "script"):
-        return f"CI runs the {d.runner} {d.envs[0]}; doctor does not look inside it"
-    return f"CI runs {d.runner} {' '.join(d.envs)}; doctor does not look inside it"
+    return DoctorReport(str(root), plan.files, comparisons, tuple(plumbing), tuple(notes))
 
 
 def _plain_hook(root: Path) -> bool:

@@ -391,7 +391,7 @@ def plan_edits(root: Path) -> tuple[list[FileEdit], list[str], list[str]]:
             grouped.setdefault(change.project, []).append((change.key, change.values))
         if comparison.covered is False:
             for step in comparison.manual:
-                manual.append(f"{comparison.command.where}: {step}")
+                manual.append(f"{comparison.command.origin.where()}: {step}")
     edits: list[FileEdit] = []
     for rel, changes in grouped.items():
         path = (root / rel if rel != "." else root) / "pyproject.toml"

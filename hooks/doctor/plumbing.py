@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 from typing import Any
@@ -18,7 +18,7 @@ from hooks.doctor import manifests
 from hooks.errors import GuardrailError
 from hooks.findings import Outcome, Status
 from hooks.githook import MARKER, hook_path
-from hooks.pins import Pin, project_pins, requirement_pin, satisfies
+from hooks.pins import Pin, project_pins, satisfies
 from hooks.projects import Project, mypy_tool, ruff_tool
 
 PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
@@ -441,18 +441,12 @@ def mypy_config_check(project: Project) -> PlumbingCheck:
     return PlumbingCheck(name, True, f"mypy {version} reads its config without warnings")
 
 
-def ci_pins(installs: Iterable[tuple[str, int, str]]) -> list[Pin]:
-    pins = []
-    for file, line, requirement in installs:
-        pin = requirement_pin(requirement, f"{file}:{line}")
-        if pin is not None:
-            pins.append(pin)
-    return pins
-
-
 def version_checks(project: Project, extra: Sequence[Pin]) -> list[PlumbingCheck]:
     """The ruff and mypy that would run against every version the project pins for CI."""
-    pins = [*project_pins(project.repo_root, project.rel), *extra]
+    pins: list[Pin] = []
+    for pin in (*project_pins(project.repo_root, project.rel), *extra):
+        if not any((p.tool, p.spec) == (pin.tool, pin.spec) for p in pins):
+            pins.append(pin)  # a lock file pins the same version the CI plan found in it
     out: list[PlumbingCheck] = []
     for tool_name, find in (("ruff", ruff_tool), ("mypy", mypy_tool)):
         if tool_name == "ruff" and not ({"ruff-check", "ruff-format"} & set(project.config.checks)):

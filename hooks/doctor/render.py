@@ -35,12 +35,12 @@ def render_text(report: DoctorReport) -> str:
     lines = [f"guardrail doctor: {report.root}", ""]
     if report.comparisons:
         lines.append("What CI runs, and whether the push hook runs it too:")
-        width = max(len(c.command.where) for c in report.comparisons)
+        width = max(len(c.command.origin.where()) for c in report.comparisons)
         for comparison in report.comparisons:
             cmd = comparison.command
-            where = f"(job {cmd.job}, in {cmd.cwd})"
+            where = f"(job {cmd.job}, in {cmd.folder})"
             mark = MARKS[_status(comparison)]
-            lines.append(f"  {mark:<4} {cmd.where:<{width}}  {cmd.text}  {where}")
+            lines.append(f"  {mark:<4} {cmd.origin.where():<{width}}  {cmd.text}  {where}")
             for reason in comparison.reasons:
                 lines.append(f"         - {reason}")
             if comparison.covered is False:
@@ -79,11 +79,12 @@ def render_text(report: DoctorReport) -> str:
 def _comparison(c: Comparison) -> dict[str, Any]:
     cmd = c.command
     return {
-        "file": cmd.file,
-        "line": cmd.line,
+        "file": cmd.origin.file,
+        "line": cmd.origin.line,
+        "origin": list(cmd.origin.chain),
         "job": cmd.job,
-        "cwd": cmd.cwd,
-        "tool": cmd.tool,
+        "cwd": cmd.folder,
+        "tool": cmd.check,
         "argv": list(cmd.argv),
         "launcher": cmd.launcher,
         "text": cmd.text,
