@@ -58,12 +58,13 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 DATA = BENCH / "parity_data"
 MANIFESTS = DATA / "manifests"
-CORPUS = DATA / "corpus.toml"
+CORPUS = Path(os.environ.get("PARITY_CORPUS", DATA / "corpus.toml"))
 DIAGNOSES = DATA / "diagnoses.toml"
 CACHE = DATA / "oracle-cache"
 RESULTS = DATA / "results"
 PLUGIN_DIR = DATA / "plugin"
 PARITY_MD = BENCH / "PARITY.md"
+NOTES = DATA / "notes.md"
 
 CHECKS = ("ruff-check", "ruff-format", "mypy", "pytest")
 STEP_KINDS = (*CHECKS, "coverage", "install", "setup")
@@ -145,6 +146,7 @@ class Step:
     run: str  # what the replay runs: ``ci`` unless the manifest explains the difference
     env: dict[str, str]
     why: str  # why ``run`` differs from ``ci``, when it does
+    counts: bool  # False: replayed for information only, it cannot give CI's verdict here
 
 
 @dataclass(frozen=True)
@@ -230,8 +232,15 @@ def load_manifest(name: str) -> Manifest:
     except tomllib.TOMLDecodeError as exc:
         raise ParityError(f"{path}: not valid TOML ({exc})") from exc
     entries = []
-    for i, raw in enumerate(_need(data, "entry", str(path))):
+    resolved: dict[str, dict[str, Any]] = {}
+    for i, given in enumerate(_need(data, "entry", str(path))):
         where = f"{path.name} entry #{i + 1}"
+        raw = given
+        if "extends" in given:
+            if given["extends"] not in resolved:
+                raise ParityError(f"{where}: extends {given['extends']!r}, not an earlier entry")
+            raw = _extend(resolved[given["extends"]], given)
+        resolved[_need(raw, "id", where)] = raw
         default_file = raw.get("file", "")
         jobs = []
         for j in _need(raw, "job", where):
@@ -251,6 +260,7 @@ def load_manifest(name: str) -> Manifest:
                         run=s.get("run", ci),
                         env=_str_map(s.get("env", {}), f"{jwhere} step env"),
                         why=s.get("why", ""),
+                        counts=bool(s.get("counts", True)),
                     )
                 )
             interpreter = j.get("interpreter", "setup-python")
@@ -309,22 +319,49 @@ def load_manifest(name: str) -> Manifest:
     )
 
 
+def _extend(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``over`` laid on top: tables merge, jobs merge by name, the rest replaces
+    (a job's ``step`` list is replaced whole)."""
+    out = dict(base)
+    for key, value in over.items():
+        if key == "extends":
+            continue
+        if key == "job":
+            jobs = {j["name"]: j for j in base.get("job", [])}
+            for job in value:
+                jobs[job["name"]] = _extend(jobs.get(job["name"], {}), job)
+            out["job"] = list(jobs.values())
+        elif isinstance(value, dict) and isinstance(base.get(key), dict):
+            out[key] = _extend(base[key], value)
+        else:
+            out[key] = value
+    return out
+
+
 def _normal(line: str) -> str:
     """A CI file's line reduced to its command: YAML ``- run:``, quotes and tabs removed."""
     text = line.strip()
-    text = text.removeprefix("- ").strip()
-    for prefix in ("run:", "entry:"):
+    for prefix in ("- run:", "run:"):
         if text.startswith(prefix):
             text = text[len(prefix) :].strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
-        text = text[1:-1]
+            if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+                text = text[1:-1]
+            break
     return text.strip()
 
 
 @dataclass
 class Selection:
     entry: Entry
-    lines: dict[str, int]  # "file:ci text" -> its line at this commit
+    lines: dict[str, int]  # "file:ci text" (and "file:ci text:line") -> its line at this commit
+
+    def cite(self, step: Step) -> str:
+        """``file:line`` of the step at this commit: of its occurrences, the nearest to the
+        manifest's line (``make test`` is there twice, with and without PyYAML)."""
+        prefix = f"{step.file}:{step.ci}:"
+        found = [n for k, n in self.lines.items() if k.startswith(prefix)]
+        line = min(found, key=lambda n: abs(n - step.line)) if found else step.line
+        return f"{step.file}:{line}"
 
 
 def select_entry(manifest: Manifest, repo: Path, sha: str) -> Selection:
@@ -348,6 +385,7 @@ def select_entry(manifest: Manifest, repo: Path, sha: str) -> Selection:
             where = [i + 1 for i, ln in enumerate(content or []) if _normal(ln) == text]
             if where:
                 found[f"{name}:{text}"] = where[0]
+                found.update({f"{name}:{text}:{n}": n for n in where})
             else:
                 missing.append(f"{name}: {text}")
         if not missing:
@@ -578,6 +616,7 @@ class StepResult:
     locations: list[str]
     tail: str
     ci_would_stop: bool = False  # an earlier step of this leg failed: CI would not get here
+    counts: bool = True  # False: shown, but not part of CI's verdict (cannot be replayed here)
 
 
 @dataclass
@@ -598,7 +637,7 @@ class OracleResult:
         installs_failed = [s for s in self.steps if s.kind == "install" and s.exit != 0]
         for check in CHECKS:
             kinds = ("pytest", "coverage") if check == "pytest" else (check,)
-            steps = [s for s in self.steps if s.kind in kinds]
+            steps = [s for s in self.steps if s.kind in kinds and s.counts]
             if not steps:
                 out[check] = {"verdict": "absent", "locations": [], "legs": {}}
                 continue
@@ -644,6 +683,7 @@ class Leg:
     python: Path
     base: Path  # $PARITY_WORK/<repo>/oracle
     values: dict[str, str]
+    kinds: Sequence[str] = ()  # only these step kinds (besides install and setup): a quick scan
 
     @property
     def src(self) -> Path:
@@ -653,7 +693,9 @@ class Leg:
         env = base_env(work, self.base / "home", work.bin_dir(self.version, self.python))
         env |= {"CI": "true", "GITHUB_ACTIONS": "true", "RUNNER_OS": "Linux"}
         if self.job.interpreter == "uv-project":
-            env["UV_PYTHON"] = str(self.python)
+            # A version request, as setup-uv sets it: uv finds the interpreter on PATH, and its
+            # `uv pip` commands then act on the project's .venv, never on that interpreter.
+            env["UV_PYTHON"] = self.version
         else:
             # setup-python's interpreter: a venv outside the checkout, first on PATH
             venv = self.base / "python"
@@ -689,21 +731,24 @@ class Leg:
         failed_before = install_failed = False
         observer = self.base / "observer.jsonl"
         for step in self.job.steps:
+            if self.kinds and step.kind not in (*self.kinds, "install", "setup"):
+                continue
             observer.unlink(missing_ok=True)
             command = fill(step.run, self.values)
             if install_failed:
                 proc = Proc([], str(cwd), 125, "[parity: not run, the install step failed]", 0)
             else:
                 argv = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", command]
-                proc = run(argv, cwd, self.step_env(env, step, observer))
-            line = self.sel.lines.get(f"{step.file}:{step.ci}", step.line)
+                with machine_pythons_untouched():
+                    proc = run(argv, cwd, self.step_env(env, step, observer))
+            line = self.sel.cite(step)
             results.append(
                 StepResult(
                     job=self.job.name,
                     python=self.version,
                     kind=step.kind,
                     ci=step.ci,
-                    cite=f"{step.file}:{line}",
+                    cite=line,
                     run=command,
                     exit=proc.exit,
                     seconds=round(proc.seconds, 2),
@@ -712,6 +757,7 @@ class Leg:
                     ),
                     tail=proc.tail(),
                     ci_would_stop=failed_before,
+                    counts=step.counts,
                 )
             )
             if proc.exit != 0:
@@ -727,7 +773,13 @@ class Leg:
 
 
 def run_oracle(
-    manifest: Manifest, work: Work, sha: str, pythons: Sequence[str], log: Log
+    manifest: Manifest,
+    work: Work,
+    sha: str,
+    pythons: Sequence[str],
+    log: Log,
+    jobs: Sequence[str] = (),
+    kinds: Sequence[str] = (),
 ) -> OracleResult:
     """CI's commands at ``sha``: each job, each matrix Python found here, in CI's step order.
 
@@ -746,7 +798,7 @@ def run_oracle(
     results: list[StepResult] = []
     versions: dict[str, dict[str, str]] = {}
     start = time.monotonic()
-    for job in sel.entry.jobs:
+    for job in [j for j in sel.entry.jobs if not jobs or j.name in jobs]:
         for version in [p for p in job.python if p in pythons and p in found]:
             values = {
                 "date": date,
@@ -754,9 +806,8 @@ def run_oracle(
                 "os": "Linux",
                 "python": str(found[version]),
             }
-            leg = Leg(manifest, sel, job, version, found[version], base, values)
-            with machine_pythons_untouched():
-                results += leg.run(work, full, artifacts, log)
+            leg = Leg(manifest, sel, job, version, found[version], base, values, kinds)
+            results += leg.run(work, full, artifacts, log)
             versions[f"{job.name}/py{version}"] = leg.versions
     return OracleResult(
         repo=manifest.name,
@@ -790,18 +841,30 @@ def cache_path(manifest: Manifest, sha: str, key: str) -> Path:
 
 
 def oracle_cached(
-    manifest: Manifest, work: Work, sha: str, pythons: Sequence[str], runs: int, log: Log
+    manifest: Manifest,
+    work: Work,
+    sha: str,
+    pythons: Sequence[str],
+    runs: int,
+    log: Log,
+    jobs: Sequence[str] = (),
+    kinds: Sequence[str] = (),
 ) -> list[OracleResult]:
     """The oracle's results for ``sha`` (at least ``runs`` of them), from the cache if there."""
     full = commit_info(manifest.mirror, sha)[0]
     entry = select_entry(manifest, manifest.mirror, full).entry
-    key = entry.key(pythons, {"deselect": manifest.pytest_deselect})
+    extra: dict[str, Any] = {"deselect": manifest.pytest_deselect}
+    if jobs:
+        extra["jobs"] = sorted(jobs)
+    if kinds:
+        extra["kinds"] = sorted(kinds)
+    key = entry.key(pythons, extra)
     path = cache_path(manifest, full, key)
     stored: list[dict[str, Any]] = json.loads(path.read_text())["runs"] if path.is_file() else []
     results = [_oracle_from(d) for d in stored]
     while len(results) < runs:
         log(f"{manifest.name} {full[:10]}: oracle run {len(results) + 1} ({entry.id})")
-        result = run_oracle(manifest, work, full, pythons, log)
+        result = run_oracle(manifest, work, full, pythons, log, jobs, kinds)
         result.key = key
         results.append(result)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -1008,7 +1071,7 @@ def prepare_guardrail_clone(
     version = entry.user.python
     bindir = work.bin_dir(version, found[version])
     env = base_env(work, base / "home", bindir)
-    env["UV_PYTHON"] = str(found[version])
+    env["UV_PYTHON"] = version
     values = {"date": date, "version": version, "os": "Linux", "python": str(found[version])}
     cwd = clone / entry.user.workdir
     if entry.user.venv:
@@ -1274,7 +1337,9 @@ def cmd_oracle(args: argparse.Namespace) -> int:
     log = Log(args.quiet)
     for sha in shas:
         try:
-            results = oracle_cached(manifest, work, sha, pythons, args.repeat, log)
+            results = oracle_cached(
+                manifest, work, sha, pythons, args.repeat, log, args.jobs, args.checks
+            )
         except ParityError as exc:
             print(f"{sha[:10]} ERROR {exc}")
             continue
@@ -1324,11 +1389,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             g_start = time.monotonic()
             for i in range(args.repeat):
                 log(f"{c.repo} {full[:10]}: guardrail run {i + 1}/{args.repeat}")
-                routes.append(
-                    run_guardrail_routes(
-                        manifest, entry, work, full, guardrail, not args.no_settings, log
+                with machine_pythons_untouched():
+                    routes.append(
+                        run_guardrail_routes(
+                            manifest, entry, work, full, guardrail, not args.no_settings, log
+                        )
                     )
-                )
             g_seconds = (time.monotonic() - g_start) / args.repeat
         except ParityError as exc:
             doc["rows"][row_key] = {"repo": c.repo, "sha": full, "error": str(exc)}
@@ -1432,13 +1498,6 @@ def _ci_cells(row: dict[str, Any]) -> str:
     return " / ".join(CELL[row["ci"][c]["verdict"]] for c in CHECKS)
 
 
-def load_diagnoses() -> dict[str, dict[str, str]]:
-    if not DIAGNOSES.is_file():
-        return {}
-    data = tomllib.loads(DIAGNOSES.read_text())
-    return {d["key"]: d for d in data.get("diagnosis", [])}
-
-
 def render(docs: list[dict[str, Any]]) -> str:
     main, *others = docs
     corpus = {f"{c.repo}@{c.sha[:12]}": c for c in load_corpus()}
@@ -1479,22 +1538,29 @@ def render(docs: list[dict[str, Any]]) -> str:
                     f"{r['status']} here: {r['summary']}"
                 )
         lines += ["", "Rows whose status differs from the main run:", "", *(changed or ["- none"])]
+    if NOTES.is_file():
+        lines += ["", NOTES.read_text().strip()]
+    lines += _settings_section(rows, main["settings"])
     lines += [
         "",
-        "## Tool versions",
+        "## Tool versions, commit by commit",
         "",
-        "| repository | CI (replay) | guardrail run |",
-        "|---|---|---|",
+        "CI: the versions in the first replayed leg of each job (the install resolves them "
+        "from the lock, the pins, or PyPI as of the commit's date). Guardrail: what its "
+        "summary names for `guardrail run`.",
+        "",
+        "| repo | commit | CI ruff | CI mypy | CI pytest | guardrail ruff | guardrail mypy "
+        "| guardrail pytest |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    seen = set()
-    for r in rows:
-        ci = sorted({f"{t} {v}" for leg in r["ci_versions"].values() for t, v in leg.items()})
-        gv = sorted(f"{t} {v}" for t, v in r["run"]["tools"].items())
-        key = (r["repo"], tuple(ci), tuple(gv))
-        if key in seen:
-            continue
-        seen.add(key)
-        lines.append(f"| {r['repo']} `{r['sha'][:10]}` | {', '.join(ci)} | {', '.join(gv)} |")
+    for r in sorted(rows, key=lambda r: (r["repo"], r["date"])):
+        ci = _first_versions(r["ci_versions"])
+        gt = r["run"]["tools"]
+        lines.append(
+            f"| {r['repo']} | `{r['sha'][:10]}` | {ci.get('ruff', '?')} | {ci.get('mypy', '?')} "
+            f"| {ci.get('pytest', '?')} | {gt.get('ruff', '?')} | {gt.get('mypy', '?')} "
+            f"| {gt.get('pytest', '?')} |"
+        )
     lines += [
         "",
         "## Rows",
@@ -1527,6 +1593,47 @@ def render(docs: list[dict[str, Any]]) -> str:
         lines += ["", "## Rows the harness could not replay", ""]
         lines += [f"- {r['repo']} `{r['sha'][:10]}`: {_md(r['error'][:300])}" for r in errors]
     return "\n".join(lines) + "\n"
+
+
+def _first_versions(legs: dict[str, dict[str, str]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for versions in legs.values():
+        for name, version in versions.items():
+            if version != "?":
+                out.setdefault(name, version)
+    return out
+
+
+def _settings_section(rows: list[dict[str, Any]], on: bool) -> list[str]:
+    """The per-repository settings a user would write after ``guardrail init --from-ci``."""
+    out = [
+        "",
+        "## Settings given to the guardrail (until CI's plan is derived, issue 12)",
+        "",
+        f"This run: settings **{'ON' if on else 'OFF'}** (`--no-settings` turns them off). "
+        "Hook args go on the `guardrail run` command line and into the pre-push hook's `entry`; "
+        "`[tool.guardrail]` keys are appended to the project's pyproject.toml in a commit on "
+        "top of the corpus commit *and* of its parent (the bare remote gets the parent's), so "
+        "the pushed diff is the corpus commit's own diff and no tool but the guardrail reads "
+        "the change.",
+        "",
+        "| repo | manifest entry | hook args | [tool.guardrail] | source |",
+        "|---|---|---|---|---|",
+    ]
+    seen = set()
+    for r in sorted(rows, key=lambda r: (r["repo"], r["date"])):
+        if (r["repo"], r["entry"]) in seen:
+            continue
+        seen.add((r["repo"], r["entry"]))
+        entry = next(e for e in load_manifest(r["repo"]).entries if e.id == r["entry"])
+        st = entry.settings
+        args = " ".join(f"`{a}`" for a in st.hook_args) or "none"
+        keys = "; ".join(
+            f"{f}: " + ", ".join(f"`{k} = {json.dumps(v)}`" for k, v in t.items())
+            for f, t in st.pyproject.items()
+        )
+        out.append(f"| {r['repo']} | {entry.id} | {args} | {keys or 'none'} | {st.source} |")
+    return out
 
 
 def _md(text: str) -> str:
@@ -1577,8 +1684,68 @@ def _summary(doc: dict[str, Any], rows: list[dict[str, Any]], errors: list[Any])
     return out
 
 
+@dataclass(frozen=True)
+class Cause:
+    """A known cause of mismatches, from diagnoses.toml: who it applies to, what it is, and the
+    tiny repository that would show it in a test. Every criterion given must hold."""
+
+    name: str
+    diagnosis: str
+    repro: str
+    criteria: dict[str, Any]
+
+    def matches(self, facts: dict[str, str]) -> bool:
+        for key, want in self.criteria.items():
+            have = facts.get(key, "")
+            if key in ("message", "reason", "tail"):
+                if not re.search(str(want), have, re.IGNORECASE | re.DOTALL):
+                    return False
+            elif key == "keys":
+                if facts["key"] not in want:
+                    return False
+            elif have not in (want if isinstance(want, list) else [want]):
+                return False
+        return True
+
+
+def load_causes() -> list[Cause]:
+    if not DIAGNOSES.is_file():
+        return []
+    try:
+        data = tomllib.loads(DIAGNOSES.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ParityError(f"{DIAGNOSES}: not valid TOML ({exc})") from exc
+    out = []
+    for c in data.get("cause", []):
+        meta = {"name", "diagnosis", "repro"}
+        criteria = {k: v for k, v in c.items() if k not in meta}
+        out.append(Cause(c["name"], c.get("diagnosis", ""), c.get("repro", ""), criteria))
+    return out
+
+
+def mismatch_facts(r: dict[str, Any], route: str, check: str) -> dict[str, str]:
+    g = r[route]["checks"].get(check, {})
+    return {
+        "key": f"{r['repo']}@{r['sha'][:10]}:{check}",
+        "repo": r["repo"],
+        "check": check,
+        "route": route,
+        "result": r["compare"][route][check]["result"],
+        "reason": r["compare"][route][check]["reason"],
+        "ci": r["ci"][check]["verdict"],
+        "status": g.get("status", "not checked"),
+        "message": g.get("message", ""),
+        "tail": r[route]["tail"],
+    }
+
+
+def classify(r: dict[str, Any], route: str, check: str, causes: list[Cause]) -> str:
+    facts = mismatch_facts(r, route, check)
+    return next((c.name for c in causes if c.matches(facts)), "undiagnosed")
+
+
 def _mismatch_section(rows: list[dict[str, Any]]) -> list[str]:
-    diagnoses = load_diagnoses()
+    causes = load_causes()
     groups: dict[str, list[str]] = {}
     for r in rows:
         for route in ("run", "push"):
@@ -1586,39 +1753,34 @@ def _mismatch_section(rows: list[dict[str, Any]]) -> list[str]:
                 cmp = r["compare"][route][c]
                 if cmp["result"] == "match":
                     continue
-                key = f"{r['repo']}@{r['sha'][:10]}:{c}"
-                d = diagnoses.get(key, {})
-                cause = d.get("cause", "undiagnosed")
                 ci = r["ci"][c]
                 g = r[route]["checks"].get(c, {})
-                groups.setdefault(cause, []).append(
-                    f"  - `{r['repo']} {r['sha'][:10]}` {c} ({route}): {cmp['result']}. "
-                    f"CI {ci['verdict']} {ci['locations'][:5]}; guardrail "
-                    f"{g.get('status', 'not checked')} {g.get('locations', [])[:5]}"
-                    f"{' — ' + _md(g.get('message', ''))[:160] if g.get('message') else ''}"
+                message = _md(g.get("message", ""))[:160]
+                groups.setdefault(classify(r, route, c, causes), []).append(
+                    f"- `{r['repo']} {r['sha'][:10]}` {c} ({route}): {cmp['result']}. "
+                    f"CI {ci['verdict']} {_locs(ci['locations'])}; guardrail "
+                    f"{g.get('status', 'not checked')} {_locs(g.get('locations', []))}"
+                    f"{'. ' + message if message else ''}"
                 )
     out = ["", "## Mismatches by cause", ""]
     if not groups:
         return [*out, "None."]
-    causes = load_causes()
-    for cause, items in sorted(groups.items(), key=lambda kv: -len(kv[1])):
-        info = causes.get(cause, {})
-        out.append(f"### {cause} ({len(items)})")
-        out.append("")
-        if info.get("diagnosis"):
-            out += [f"Diagnosis: {info['diagnosis']}", ""]
-        if info.get("repro"):
-            out += [f"Minimal reproduction: {info['repro']}", ""]
-        out += items
-        out.append("")
+    info = {c.name: c for c in causes}
+    for name, items in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        out += [f"### {name} ({len(items)})", ""]
+        if name in info and info[name].diagnosis:
+            out += [f"Diagnosis: {info[name].diagnosis}", ""]
+        if name in info and info[name].repro:
+            out += [f"Minimal reproduction: {info[name].repro}", ""]
+        out += [*items, ""]
     return out
 
 
-def load_causes() -> dict[str, dict[str, str]]:
-    if not DIAGNOSES.is_file():
-        return {}
-    data = tomllib.loads(DIAGNOSES.read_text())
-    return {c["name"]: c for c in data.get("cause", [])}
+def _locs(locations: list[str], n: int = 4) -> str:
+    if not locations:
+        return "[]"
+    shown = ", ".join(f"`{loc}`" for loc in locations[:n])
+    return f"[{shown}{f', +{len(locations) - n} more' if len(locations) > n else ''}]"
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -1633,6 +1795,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_mismatches(args: argparse.Namespace) -> int:
     doc = load_results(args.label)
+    causes = load_causes()
     for key, r in sorted(doc["rows"].items()):
         if "error" in r:
             print(f"{key} ERROR {r['error'][:200]}")
@@ -1641,7 +1804,11 @@ def cmd_mismatches(args: argparse.Namespace) -> int:
             for c in CHECKS:
                 cmp = r["compare"][route][c]
                 if cmp["result"] != "match":
-                    print(f"{key} {route:<4} {c:<11} {cmp['result']:<11} {cmp['reason'][:220]}")
+                    cause = classify(r, route, c, causes)
+                    print(
+                        f"{key} {route:<4} {c:<11} {cmp['result']:<11} [{cause[:40]}] "
+                        f"{cmp['reason'][:200]}"
+                    )
     return 0
 
 
@@ -1658,6 +1825,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--commits", nargs="*")
     p.add_argument("--pythons", default="", help="matrix Pythons to replay, e.g. 3.11,3.12")
     p.add_argument("--repeat", type=int, default=1, help="oracle runs per commit (flakiness)")
+    p.add_argument("--jobs", nargs="*", default=[], help="only these CI jobs (a quick scan)")
+    p.add_argument(
+        "--checks",
+        nargs="*",
+        default=[],
+        choices=[*CHECKS, "coverage"],
+        help="only these checks' steps (a quick scan)",
+    )
     p = sub.add_parser("run", help="the oracle and the guardrail on the corpus")
     p.add_argument("--guardrail", required=True, help="path of the guardrail executable")
     p.add_argument("--guardrail-commit", default="?", help="the commit it was installed from")
