@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -1300,9 +1301,24 @@ def load_results(label: str) -> dict[str, Any]:
     return {"label": label, "rows": {}}
 
 
-def save_results(doc: dict[str, Any]) -> None:
+def save_results(doc: dict[str, Any], keys: Sequence[str]) -> None:
+    """Write this run's rows ``keys`` into the label's file under a lock, keeping the rows other
+    runs of the same label (another repository, in parallel) wrote meanwhile."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    results_path(doc["label"]).write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    path = results_path(doc["label"])
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        current = load_results(doc["label"])
+        rows = current.get("rows", {}) | {k: doc["rows"][k] for k in keys if k in doc["rows"]}
+        merged = current | {k: v for k, v in doc.items() if k != "rows"} | {"rows": rows}
+        for key, pick in (("started", min), ("finished", max)):
+            stamps = [t for t in (current.get(key), doc.get(key)) if t]
+            if stamps:
+                merged[key] = pick(stamps)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(merged, indent=1, sort_keys=True) + "\n")
+        tmp.replace(path)
+    doc["rows"] = rows
 
 
 def cmd_entries(args: argparse.Namespace) -> int:
@@ -1398,7 +1414,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             g_seconds = (time.monotonic() - g_start) / args.repeat
         except ParityError as exc:
             doc["rows"][row_key] = {"repo": c.repo, "sha": full, "error": str(exc)}
-            save_results(doc)
+            save_results(doc, [row_key])
             log(f"{row_key}: ERROR {exc}")
             continue
         row = build_row(c, full, oracles, routes, entry)
@@ -1409,7 +1425,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         }
         doc["rows"][row_key] = row
         doc["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
-        save_results(doc)
+        save_results(doc, [row_key])
         log(f"{row_key}: {row['status']} {row['summary']}")
     return 0
 
@@ -1595,6 +1611,10 @@ def render(docs: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
 def _first_versions(legs: dict[str, dict[str, str]]) -> dict[str, str]:
     out: dict[str, str] = {}
     for versions in legs.values():
@@ -1669,16 +1689,19 @@ def _counts(rows: list[dict[str, Any]]) -> list[str]:
 def _summary(doc: dict[str, Any], rows: list[dict[str, Any]], errors: list[Any]) -> list[str]:
     fails = [r for r in rows if r["ci_overall"] == "fail"]
     fixes = [r for r in rows if r["role"] == "fix"]
-    times = [r["seconds"]["wall"] for r in rows if "seconds" in r]
+    times = [r["seconds"]["oracle"] + r["seconds"]["guardrail"] for r in rows if "seconds" in r]
+    o_times = [r["seconds"]["oracle"] for r in rows if "seconds" in r]
     g_times = [r["seconds"]["guardrail"] for r in rows if "seconds" in r]
     out = ["", "## Summary", ""]
     out += [
         f"- Corpus: {len(rows) + len(errors)} commits in "
         f"{len({r['repo'] for r in rows})} repositories; CI's replay fails on {len(fails)}; "
         f"{len(fixes)} are the commits that fixed a failure.",
-        f"- Median time per commit: {statistics.median(times) if times else 0:.0f}s "
-        f"(oracle from cache or fresh, plus both guardrail routes); guardrail side alone "
-        f"{statistics.median(g_times) if g_times else 0:.0f}s.",
+        f"- Median time per commit: {_median(times):.0f}s for a full replay (CI's commands in "
+        f"every replayed leg, {_median(o_times):.0f}s, as measured when the oracle ran; plus "
+        f"the guardrail's side, {_median(g_times):.0f}s: its project env, `guardrail run` and "
+        "the push), on this machine's 2 shared cores, with other work beside it. A rerun "
+        "with the oracle cached costs the guardrail's side only.",
     ]
     out += _counts(rows)
     return out
@@ -1697,7 +1720,7 @@ class Cause:
     def matches(self, facts: dict[str, str]) -> bool:
         for key, want in self.criteria.items():
             have = facts.get(key, "")
-            if key in ("message", "reason", "tail"):
+            if key in ("message", "reason", "tail", "ci_locations", "g_locations"):
                 if not re.search(str(want), have, re.IGNORECASE | re.DOTALL):
                     return False
             elif key == "keys":
@@ -1736,6 +1759,8 @@ def mismatch_facts(r: dict[str, Any], route: str, check: str) -> dict[str, str]:
         "status": g.get("status", "not checked"),
         "message": g.get("message", ""),
         "tail": r[route]["tail"],
+        "ci_locations": "\n".join(r["ci"][check]["locations"]),
+        "g_locations": "\n".join(g.get("locations", [])),
     }
 
 
