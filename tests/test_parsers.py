@@ -73,13 +73,59 @@ def test_mypy_internal_error() -> None:
     assert "crashed" in out.message
 
 
+# The verdict is the exit status, as CI reads it: output a parser does not recognise is shown,
+# never a block; only the named fail-open patterns (config ignored, crash, signal) are errors.
 @pytest.mark.parametrize(
-    ("code", "stdout"),
-    [(1, ""), (0, "something unexpected\n"), (2, ""), (1, "garbage that is not mypy\n")],
+    ("code", "stdout", "stderr", "status"),
+    [
+        (0, "something unexpected\n", "", Status.PASSED),
+        (
+            0,
+            "",
+            "Warning: unused section(s) in pyproject.toml: module = ['tests.*']\n",
+            Status.PASSED,
+        ),
+        (1, "", "", Status.FAILED),
+        (1, "garbage that is not mypy\n", "", Status.FAILED),
+        (2, "", "", Status.ERROR),
+        (
+            2,
+            "",
+            "usage: mypy [-h] ...\nmypy: error: unrecognized arguments: --bogus\n",
+            Status.ERROR,
+        ),
+        (3, "", "", Status.ERROR),
+        (-9, "", "", Status.ERROR),
+    ],
 )
-def test_mypy_unrecognised_output_is_never_a_pass(code: int, stdout: str) -> None:
-    out = mypy.parse(ToolOutput(code, stdout, ""), ctx("mypy"))
+def test_mypy_exit_status_is_the_verdict_and_unknown_output_is_shown(
+    code: int, stdout: str, stderr: str, status: Status
+) -> None:
+    out = mypy.parse(ToolOutput(code, stdout, stderr), ctx("mypy"))
+    assert out.status is status, out
+    for line in (stdout + stderr).splitlines():
+        if status is not Status.ERROR:
+            assert line in out.message, out
+
+
+def test_unknown_output_shows_its_first_lines_and_counts_the_rest() -> None:
+    stdout = "".join(f"note {i}\n" for i in range(100_000))
+    out = mypy.parse(ToolOutput(0, stdout, ""), ctx("mypy"))
+    assert out.status is Status.PASSED
+    assert out.message.splitlines() == [
+        "mypy exited 0 (CI passes) and printed:",
+        *(f"  note {i}" for i in range(10)),
+        "  (+99990 more lines)",
+    ]
+
+
+def test_mypy_usage_error_quotes_its_error_line() -> None:
+    stderr = "usage: mypy [-h] [-v] ...\nmypy: error: unrecognized arguments: --bogus\n"
+    out = mypy.parse(ToolOutput(2, "", stderr), ctx("mypy"))
     assert out.status is Status.ERROR
+    assert out.message.splitlines()[0] == (
+        "mypy exited 2 (it could not run): mypy: error: unrecognized arguments: --bogus"
+    )
 
 
 FIXED = FixMode(writes=True, source="fix = true, from pyproject.toml")
@@ -176,20 +222,46 @@ def test_ruff_format_one_finding_per_file_at_first_changed_line() -> None:
     assert out.counts.startswith("1 file would be reformatted")
 
 
+F401_JSON = '{"code": "F401", "filename": "/tmp/proj/a.py", "location": {"row": 1}}\n'
+
+
 @pytest.mark.parametrize(
-    ("code", "stdout", "stderr"),
+    ("code", "stdout", "stderr", "status"),
     [
-        (2, "", "ruff failed\n  Cause: Failed to parse pyproject.toml\n"),
-        (1, "", ""),
-        (0, '{"code": "F401", "filename": "/tmp/proj/a.py", "location": {"row": 1}}\n', ""),
-        (1, "[not json\n", ""),
-        (1, "[1, 2]\n", ""),
+        (2, "", "ruff failed\n  Cause: Failed to parse pyproject.toml\n", Status.ERROR),
+        (1, "", "", Status.FAILED),
+        (0, F401_JSON, "", Status.PASSED),
+        (0, "", "warning: The following rules may cause conflicts: `COM812`\n", Status.PASSED),
+        (1, "[not json\n", "", Status.FAILED),
+        (1, "[1, 2]\n", "", Status.FAILED),
+        (3, "", "", Status.ERROR),
+        (-11, "", "", Status.ERROR),
     ],
 )
-def test_ruff_unrecognised_output_is_an_error(code: int, stdout: str, stderr: str) -> None:
+def test_ruff_exit_status_is_the_verdict_and_unknown_output_is_shown(
+    code: int, stdout: str, stderr: str, status: Status
+) -> None:
     for module, check in ((ruff_check, "ruff-check"), (ruff_format, "ruff-format")):
         out = module.parse(ToolOutput(code, stdout, stderr), ctx(check))
-        assert out.status is Status.ERROR, (check, code, stdout)
+        assert out.status is status, (check, out)
+        if status is Status.PASSED:
+            assert not out.findings
+            assert all(line in out.message for line in stderr.splitlines()), out
+            assert ("a.py:1: F401" in out.message) == bool(stdout), out
+
+
+def test_ruff_usage_error_quotes_its_error_line_not_its_tip() -> None:
+    stderr = (
+        "error: unexpected argument '--output-format' found\n\n"
+        "  tip: to pass '--output-format' as a value, use '-- --output-format'\n\n"
+        "Usage: ruff format --check [FILES]...\n\nFor more information, try '--help'.\n"
+    )
+    for module, check in ((ruff_check, "ruff-check"), (ruff_format, "ruff-format")):
+        out = module.parse(ToolOutput(2, "", stderr), ctx(check))
+        assert out.status is Status.ERROR
+        assert out.message.splitlines()[0] == (
+            "ruff exited 2 (it could not run): error: unexpected argument '--output-format' found"
+        )
 
 
 def test_pytest_report_failures_at_their_deepest_project_frame() -> None:

@@ -165,7 +165,8 @@ def test_ignored_tool_caches_still_hit(tmp_path: Path, guardrail: Any) -> None:
 def test_ruff_abnormal_exit_beside_non_blocking_findings_is_never_a_pass(
     tmp_path: Path,
 ) -> None:
-    """Under ``--exit-zero`` findings do not block; ruff exiting 2 must still."""
+    """Under ``--exit-zero`` findings do not block; ruff exiting 2 (it could not run) must still:
+    an error when it reports nothing, a failure at the findings when it reports some."""
     repo = _plain_repo(tmp_path / "repo")
     tool = ruff_tool(load_projects(repo)[0])
     assert tool is not None
@@ -179,9 +180,13 @@ def test_ruff_abnormal_exit_beside_non_blocking_findings_is_never_a_pass(
     assert res.returncode == 1 and json.loads(res.stdout.splitlines()[0])["code"] == "F401"
     context = ctx("ruff-check", fix=FixMode(exit_zero=True))
     assert ruff_check.parse(ToolOutput(1, res.stdout, ""), context).status is Status.PASSED
-    crashed = ToolOutput(2, res.stdout, "error: Ruff crashed")
-    outcome = ruff_check.parse(crashed, context)
-    assert outcome.status.blocks, outcome
+    crashed = ruff_check.parse(ToolOutput(2, "", "error: Ruff crashed"), context)
+    assert crashed.status is Status.ERROR, crashed
+    assert crashed.message == "ruff exited 2 (it could not run): error: Ruff crashed"
+    beside = ruff_check.parse(ToolOutput(2, res.stdout, "error: Ruff crashed"), context)
+    assert beside.status is Status.FAILED, beside
+    assert [(f.code, f.blocking) for f in beside.findings] == [("F401", True)]
+    assert "error: Ruff crashed" in beside.message
 
 
 @pytest.mark.parametrize("flag", ["--assume-unchanged", "--skip-worktree"])

@@ -9,13 +9,15 @@ this module imports none of them.
 from __future__ import annotations
 
 import functools
+import json
 import os
-from collections.abc import Iterator, Mapping
+import signal
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Protocol
+from typing import Any, Protocol
 
-from hooks.findings import Outcome
+from hooks.findings import Finding, Outcome, Status
 from hooks.projects import Project
 
 
@@ -158,3 +160,82 @@ def tail(text: str, lines: int = 30) -> str:
         if cut < 0:
             return text
     return text[cut + 1 :]
+
+
+def first_error_line(text: str) -> str:
+    """The line that says what went wrong: the first ``error:`` line (clap's and argparse's
+    usage errors put a ``tip:`` and the usage after it), else the first line that is not blank."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith("error:") or ": error:" in line:
+            return line
+    return lines[0] if lines else ""
+
+
+def killed(tool: str, output: ToolOutput) -> Outcome | None:
+    """A crash marker every tool shares: death by a signal (a negative exit status)."""
+    if output.exit_code >= 0:
+        return None
+    number = -output.exit_code
+    try:
+        name = f" ({signal.Signals(number).name})"
+    except ValueError:
+        name = ""
+    return Outcome(Status.ERROR, message=f"{tool} was killed by signal {number}{name}")
+
+
+class Unrecognised:
+    """The lines of a tool's output its parser does not read: the first few kept to be shown,
+    the rest only counted (a tool may print a million)."""
+
+    KEEP = 10
+
+    def __init__(self) -> None:
+        self.kept: list[str] = []
+        self.count = 0
+
+    def add(self, line: str) -> None:
+        self.count += 1
+        if len(self.kept) < self.KEEP:
+            self.kept.append(line)
+
+    def extend(self, other: Unrecognised) -> None:
+        for line in other.kept:
+            self.add(line)
+        self.count += other.count - len(other.kept)
+
+    def show(self, heading: str) -> str:
+        """For the summary: shown as printed, never judged; "" when there is nothing."""
+        if not self.kept:
+            return ""
+        more = [f"  (+{self.count - len(self.kept)} more lines)"] if self.count > self.KEEP else []
+        return "\n".join([heading, *(f"  {line}" for line in self.kept), *more])
+
+
+def unread(tool: str, meaning: str, output: ToolOutput, lines: int = 15) -> str:
+    """The message for an exit status that is the verdict, when nothing in the output says
+    where: what the tool printed, shown as it is."""
+    text = "\n".join(t for t in (tail(output.stdout, lines), tail(output.stderr, lines)) if t)
+    head = f"{tool} exited {output.exit_code} ({meaning})"
+    return f"{head}; it printed:\n{text}" if text else f"{head} and printed nothing"
+
+
+def json_object(line: str) -> dict[str, Any] | None:
+    """The JSON object a line of a tool's JSON-lines output holds, else None."""
+    if not line.startswith("{"):
+        return None
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return item if isinstance(item, dict) else None
+
+
+def passed_with(tool: str, findings: Iterable[Finding], other: Unrecognised) -> str:
+    """What a tool that exited 0 printed all the same, findings included: shown, as CI's log
+    shows it, while the exit status makes the check pass."""
+    printed = Unrecognised()
+    for f in findings:
+        printed.add(f"{f.location()}: {f.code} {f.message}")
+    printed.extend(other)
+    return printed.show(f"{tool} exited 0 (CI passes) and printed:")

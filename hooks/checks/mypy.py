@@ -1,20 +1,32 @@
 """mypy on the project's targets, with the project's interpreter, parsed from ``-O json``.
 
-Fail-closed points: a configuration mypy cannot read (it only warns and carries on, possibly with
-``strict`` off), ``INTERNAL ERROR``, and output that is neither JSON nor mypy's text format.
+The verdict is mypy's exit status. Fail-open points, each detected by name: a configuration mypy
+ignored (it only warns and carries on, possibly with ``strict`` off), ``INTERNAL ERROR`` or a
+traceback, death by a signal. Any other output is shown, never judged.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from hooks import toolconfig
-from hooks.checks.base import Invocation, ParseContext, ToolOutput, context_for, iter_lines, tail
+from hooks.checks.base import (
+    Invocation,
+    ParseContext,
+    ToolOutput,
+    Unrecognised,
+    context_for,
+    first_error_line,
+    iter_lines,
+    json_object,
+    killed,
+    passed_with,
+    tail,
+    unread,
+)
 from hooks.findings import CHECK_TOOLS, Finding, Outcome, Status, count_line, int_or_none
 from hooks.projects import Project, mypy_tool
 
@@ -27,7 +39,9 @@ _TEXT = re.compile(
     r"^(?P<path>[^\n]+?):(?P<line>\d+):(?:(?P<col>\d+):)?\s*(?P<sev>error|note|warning): "
     r"(?P<msg>.*?)(?:\s+\[(?P<code>[a-z0-9-]+)\])?$"
 )
-_CONFIG_WARNING = re.compile(r"^(?P<file>[^\s:][^:]*\.(?:toml|ini|cfg)): (?P<msg>.+)$")
+# What mypy's config parser prints on stderr for a config file, a section or a key it ignores:
+# ``pyproject.toml: [mypy]: strict: Not a boolean: maybe``; never a ``note:``.
+_CONFIG_WARNING = re.compile(r"^(?P<file>[^\s:][^:]*\.(?:toml|ini|cfg)): (?!note: )(?P<msg>.+)$")
 
 
 def default_targets(project_dir: Path) -> tuple[str, ...]:
@@ -181,48 +195,74 @@ def _tails(output: ToolOutput) -> str:
     return "\n".join(t for t in (tail(output.stdout, 15), tail(output.stderr, 15)) if t)
 
 
-def parse(output: ToolOutput, context: ParseContext) -> Outcome:
-    config_problems = [
-        line for line in output.stderr.splitlines() if _CONFIG_WARNING.match(line.strip())
-    ]
-    if config_problems:
+def _fail_open(output: ToolOutput) -> Outcome | None:
+    """The ways mypy passes while broken, each by name: a configuration it ignored (it warns on
+    stderr and carries on, possibly with ``strict`` off), a crash, death by a signal."""
+    ignored = [line for line in output.stderr.splitlines() if _CONFIG_WARNING.match(line.strip())]
+    if ignored:
         return Outcome(
             Status.ERROR,
-            message="mypy cannot read its configuration and would run with it ignored "
-            "(strict may be silently off):\n" + "\n".join(config_problems),
+            message="mypy ignored part of its configuration and would run without it "
+            "(strict may be silently off):\n" + "\n".join(ignored),
         )
+    signalled = killed("mypy", output)
+    if signalled is not None:
+        return signalled
     crash_marks = ("INTERNAL ERROR", "Traceback (most recent call last)")
     if any(mark in text for mark in crash_marks for text in (output.stdout, output.stderr)):
         return Outcome(Status.ERROR, message="mypy crashed:\n" + _tails(output))
+    return None
+
+
+def _read(output: ToolOutput, context: ParseContext) -> tuple[list[Finding], Unrecognised]:
+    """mypy's errors, and the lines it printed that are neither an error nor a note."""
     findings: list[Finding] = []
-    unknown: list[str] = []
+    other = Unrecognised()
     for raw in iter_lines(output.stdout):
         line = raw.strip()
         if not line:
             continue
         finding: Finding | None = None
-        if line.startswith("{"):
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError:
-                unknown.append(line)
-                continue
-            if isinstance(obj, dict):
-                finding = _from_json(obj, context)
+        if (obj := json_object(line)) is not None:
+            finding = _from_json(obj, context)
+        elif line.startswith("{"):
+            other.add(line)
         elif match := _TEXT.match(line):
             finding = _from_text(match, context)
         elif not line.startswith(("Success:", "Found ")):
-            unknown.append(line)
+            other.add(line)
         if finding is not None:
             findings.append(finding)
-    if output.exit_code == 0 and not findings and not unknown:
-        return Outcome(Status.PASSED, counts="no issues")
-    if output.exit_code in (1, 2) and findings:
-        return Outcome(Status.FAILED, tuple(findings), counts=count_line(findings))
-    outcome = Outcome(
-        Status.ERROR,
-        tuple(findings),
-        message=f"mypy exited {output.exit_code} with output the guardrail does not recognise:\n"
-        + _tails(output),
+    for line in output.stderr.splitlines():
+        if line.strip():
+            other.add(line.strip())
+    return findings, other
+
+
+def parse(output: ToolOutput, context: ParseContext) -> Outcome:
+    """mypy's exit status is the verdict, as CI reads it: 0 passed, 1 errors found, 2 errors
+    that stop it (syntax) or, with no error reported, a run that could not start. Output it
+    does not recognise (notes such as ``unused section(s)``) is shown, never judged; only the
+    fail-open patterns of :func:`_fail_open` override the exit status."""
+    broken = _fail_open(output)
+    if broken is not None:
+        return broken
+    findings, other = _read(output, context)
+    code = output.exit_code
+    if code == 0:
+        message = passed_with("mypy", findings, other)
+        return Outcome(Status.PASSED, counts="no issues", message=message)
+    also = other.show("mypy also printed:")
+    if code in (1, 2) and findings:
+        return Outcome(Status.FAILED, tuple(findings), counts=count_line(findings), message=also)
+    if code == 1:
+        return Outcome(
+            Status.FAILED,
+            counts="mypy exited 1",
+            message=unread("mypy", "errors found", output),
+        )
+    why = "it could not run" if code == 2 else "an exit status mypy does not document"
+    error = first_error_line(output.stderr) or first_error_line(output.stdout)
+    return Outcome(
+        Status.ERROR, message=f"mypy exited {code} ({why}){': ' if error else ''}{error}"
     )
-    return replace(outcome, counts=count_line(findings) if findings else "")

@@ -5,10 +5,21 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from hooks.checks.base import Invocation, ParseContext, ToolOutput, context_for, tail
+from hooks.checks.base import (
+    Invocation,
+    ParseContext,
+    ToolOutput,
+    Unrecognised,
+    context_for,
+    killed,
+    passed_with,
+    tail,
+    unread,
+)
 from hooks.findings import CHECK_TOOLS, Finding, Outcome, Status, int_or_none, plural
 from hooks.projects import Project, pytest_tool
 
@@ -24,6 +35,7 @@ EXIT_MEANING = {
     3: "pytest hit an internal error (INTERNALERROR)",
     4: "pytest was called wrongly (usage error)",
 }
+_INTERNALERROR = re.compile(r"^INTERNALERROR> ", re.MULTILINE)
 _COVERAGE = re.compile(
     r"Required test coverage of (?P<req>[\d.]+)% not reached\. Total coverage: (?P<total>[\d.]+)%"
 )
@@ -100,22 +112,65 @@ def _problem_finding(problem: dict[str, Any], context: ParseContext) -> Finding:
     )
 
 
-def parse(output: ToolOutput, context: ParseContext) -> Outcome:
-    code = output.exit_code
-    everything = output.stdout + "\n" + output.stderr
-    if code < 0:
+def _no_tests(code: int, context: ParseContext) -> Outcome:
+    """pytest exit 5, or exit 0 with no test run: CI verified nothing, so the push is blocked
+    unless ``allow_no_tests`` says the project has no tests yet."""
+    if context.allow_no_tests:
+        return Outcome(Status.PASSED, counts="no tests collected (allowed)")
+    if code == 5:
         return Outcome(
-            Status.ERROR, message=f"pytest was killed by signal {-code}\n{tail(everything)}"
+            Status.FAILED,
+            (Finding(NAME, None, None, None, "no-tests", "pytest collected no tests (exit 5)"),),
+            counts="no tests collected",
+            message="CI fails on pytest's exit 5 too; set [tool.guardrail.pytest] "
+            "allow_no_tests = true if the project has no tests yet",
         )
+    return Outcome(
+        Status.FAILED,
+        (Finding(NAME, None, None, None, "no-tests", "pytest exited 0 but ran no test"),),
+        counts="no test ran",
+        message="e.g. --collect-only or --setup-plan in the arguments; CI would verify "
+        "nothing either. allow_no_tests = true accepts it",
+    )
+
+
+def _report(output: ToolOutput) -> dict[str, Any] | None:
     try:
         report = json.loads(output.report) if output.report else None
     except json.JSONDecodeError:
-        report = None
-    if not isinstance(report, dict):
+        return None
+    return report if isinstance(report, dict) else None
+
+
+def parse(output: ToolOutput, context: ParseContext) -> Outcome:
+    """pytest's exit status is the verdict, as CI reads it, with its results from the plugin's
+    report. The fail-open patterns, each by name: exit 5 or exit 0 with no test run, and a crash
+    (``INTERNALERROR``, death by a signal). Exit 2 without a failure to show (interrupted), 3
+    and 4 are a run that could not finish; anything else pytest printed is shown, never judged."""
+    code = output.exit_code
+    everything = output.stdout + "\n" + output.stderr
+    signalled = killed("pytest", output)
+    if signalled is not None:
+        return replace(signalled, message=f"{signalled.message}\n{tail(everything)}")
+    if code == 3 or _INTERNALERROR.search(everything):
+        return Outcome(Status.ERROR, message=f"{EXIT_MEANING[3]}:\n{tail(everything)}")
+    if code == 5:
+        return _no_tests(code, context)
+    report = _report(output)
+    if report is None:
+        if code == 1:
+            return Outcome(
+                Status.FAILED,
+                counts="pytest exited 1",
+                message=unread(
+                    "pytest", "tests failed; the guardrail's plugin wrote no report", output, 30
+                ),
+            )
         meaning = EXIT_MEANING.get(code, f"pytest exited {code}")
         return Outcome(
             Status.ERROR,
-            message=f"{meaning} before it reported results:\n{tail(everything)}",
+            message=f"{meaning} before it reported results (the guardrail's plugin wrote no "
+            f"report, so whether any test ran is unknown):\n{tail(everything)}",
         )
     counts_raw = report.get("counts")
     counts = _counts(counts_raw if isinstance(counts_raw, dict) else {})
@@ -138,27 +193,19 @@ def parse(output: ToolOutput, context: ParseContext) -> Outcome:
             )
         )
     result = tuple(findings)
-    if code == 5:
-        if context.allow_no_tests:
-            return Outcome(Status.PASSED, counts="no tests collected (allowed)")
+    if code == 0:
+        if not counts:
+            return _no_tests(code, context)
         return Outcome(
-            Status.FAILED,
-            (Finding(NAME, None, None, None, "no-tests", "pytest collected no tests (exit 5)"),),
-            counts="no tests collected",
-            message="CI fails on pytest's exit 5 too; set [tool.guardrail.pytest] "
-            "allow_no_tests = true if the project has no tests yet",
+            Status.PASSED, counts=counts, message=passed_with("pytest", result, Unrecognised())
         )
-    if code == 0 and not counts and not context.allow_no_tests:
-        return Outcome(
-            Status.FAILED,
-            (Finding(NAME, None, None, None, "no-tests", "pytest exited 0 but ran no test"),),
-            counts="no test ran",
-            message="e.g. --collect-only or --setup-plan in the arguments; CI would verify "
-            "nothing either. allow_no_tests = true accepts it",
-        )
-    if code == 0 and not any(f.code != "coverage" for f in result):
-        return Outcome(Status.PASSED, counts=counts or "no tests failed")
     if code in (1, 2) and result:
         return Outcome(Status.FAILED, result, counts=counts)
-    meaning = EXIT_MEANING.get(code, f"pytest exited {code}")
+    if code == 1:
+        return Outcome(
+            Status.FAILED,
+            counts=counts or "pytest exited 1",
+            message=unread("pytest", "tests failed; none in the plugin's report", output, 30),
+        )
+    meaning = EXIT_MEANING.get(code, f"pytest exited {code}, which pytest does not document")
     return Outcome(Status.ERROR, result, counts=counts, message=f"{meaning}:\n{tail(everything)}")

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 
 from hooks import proc, toolargs, toolenv
 from hooks.checks.base import FixMode, Invocation, ParseContext, ToolOutput, context_for, tail
-from hooks.checks.ruff_common import RUFF_MISSING, json_findings, parse_json
+from hooks.checks.ruff_common import RUFF_MISSING, parse_output, read
 from hooks.findings import CHECK_TOOLS, Finding, Outcome, Status, count_line, plural
 from hooks.projects import Project, Tool, ruff_tool
 from hooks.toolargs import RUFF_OUTPUT, RUFF_VALUES
@@ -205,13 +205,21 @@ def match(
 
 
 def parse(output: ToolOutput, context: ParseContext) -> Outcome:
+    """The verdict is the exit status of CI's command (ruff_common's rule). Where this run is
+    that command as CI runs it, it is this run's status; under ``--exit-zero``, ``--diff`` and
+    ``--fix-only``, and for a pre-commit hook (which fails on any change), the status CI's
+    command gives is read from the findings. An exit status other than 0 or 1 is always read as
+    ruff's own."""
     mode = context.fix or FixMode()
     plain = not (mode.writes or mode.only or mode.exit_zero)
-    after = json_findings(output.stdout, context, "ruff") if output.exit_code in (0, 1) else None
-    if plain or after is None:
-        # ruff's exit status is CI's verdict, and odd output has one policy (ruff_common).
-        return _counted(parse_json(output, context, default_code="ruff"))
-    before = json_findings(output.before or "", context, "ruff") if mode.writes else None
+    if plain or output.exit_code not in (0, 1):
+        return _counted(parse_output(output, context, default_code="ruff"))
+    after, other = read(output.stdout, output.stderr, context, "ruff")
+    before: list[Finding] | None = None
+    if mode.writes:
+        before, unreadable = read(output.before or "", "", context, "ruff")
+        if unreadable.count:  # not ruff's report: the findings stay where the fixes leave them
+            before = None
     if before is None:
         left, fixed = after, []
     elif mode.only:  # --fix-only prints nothing: what it fixes is what has a fix
@@ -220,7 +228,7 @@ def parse(output: ToolOutput, context: ParseContext) -> Outcome:
     else:
         left, fixed = match(before, after)
     if output.exit_code == 1 and not left and not fixed:
-        return _counted(parse_json(output, context, default_code="ruff"))
+        return _counted(parse_output(output, context, default_code="ruff"))
     kept = [replace(f, blocking=not mode.exit_zero and (f.fixable or not mode.only)) for f in left]
     done = [replace(f, blocking=mode.fail_on_fix and not mode.exit_zero) for f in fixed]
     findings = (*kept, *done)
@@ -233,11 +241,12 @@ def parse(output: ToolOutput, context: ParseContext) -> Outcome:
         counts.append(f"{len(done)} fixed by CI's command")
     if any(not f.blocking for f in kept):
         counts.append(f"{sum(not f.blocking for f in kept)} not blocking")
+    why = _explain(mode, len(fixed), any(not f.blocking for f in kept))
     return Outcome(
         Status.FAILED if failed else Status.PASSED,
         findings,
         counts=", ".join(counts),
-        message=_explain(mode, len(fixed), any(not f.blocking for f in kept)),
+        message="\n".join(t for t in (why, other.show("ruff also printed:")) if t),
     )
 
 

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from hooks.checks.base import ParseContext, ToolOutput, iter_lines, tail
+from hooks.checks.base import (
+    ParseContext,
+    ToolOutput,
+    Unrecognised,
+    first_error_line,
+    iter_lines,
+    json_object,
+    killed,
+    passed_with,
+    unread,
+)
 from hooks.config import read_toml
 from hooks.errors import GuardrailError
 from hooks.findings import Finding, Outcome, Status, int_or_none
@@ -78,44 +87,49 @@ def _finding(item: dict[str, Any], context: ParseContext, default_code: str) -> 
     )
 
 
-def json_findings(stdout: str, context: ParseContext, default_code: str) -> list[Finding] | None:
-    """The findings of ruff's ``--output-format json-lines``; None when it is not that.
-
-    One object a line, each turned into a Finding at once, so that 100,000 diagnostics never sit
-    in memory as parsed JSON.
-    """
-    findings = []
+def read(
+    stdout: str, stderr: str, context: ParseContext, default_code: str
+) -> tuple[list[Finding], Unrecognised]:
+    """ruff's findings, one a line so that 100,000 never sit in memory as parsed JSON, and the
+    lines it printed that are not findings."""
+    findings: list[Finding] = []
+    other = Unrecognised()
     for line in iter_lines(stdout):
         if not line.strip():
             continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError:
-            item = None
-        if not isinstance(item, dict):
-            return None
-        findings.append(_finding(item, context, default_code))
-    return findings
+        item = json_object(line)
+        if item is not None:
+            findings.append(_finding(item, context, default_code))
+        else:
+            other.add(line.rstrip())
+    for line in stderr.splitlines():
+        if line.strip():
+            other.add(line.rstrip())
+    return findings, other
 
 
-def parse_json(output: ToolOutput, context: ParseContext, *, default_code: str) -> Outcome:
-    """ruff's ``--output-format json-lines``; anything else is an error, never a pass."""
-    findings = json_findings(output.stdout, context, default_code)
-    if findings is None:
+def parse_output(output: ToolOutput, context: ParseContext, *, default_code: str) -> Outcome:
+    """ruff's exit status is the verdict, as CI reads it: 0 passed, 1 problems found, 2 it could
+    not run (bad configuration or arguments, a crash; or a file it cannot parse, then reported
+    at that file). Output it does not recognise is shown, never judged."""
+    signalled = killed("ruff", output)
+    if signalled is not None:
+        return signalled
+    findings, other = read(output.stdout, output.stderr, context, default_code)
+    code = output.exit_code
+    if code == 0:
+        return Outcome(Status.PASSED, message=passed_with("ruff", findings, other))
+    if code in (1, 2) and findings:
+        return Outcome(Status.FAILED, tuple(findings), message=other.show("ruff also printed:"))
+    if code == 1:
         return Outcome(
-            Status.ERROR,
-            message=f"ruff exited {output.exit_code} with output that is not its JSON report",
+            Status.FAILED,
+            message=unread("ruff", "problems found", output),
         )
-    if output.exit_code not in (0, 1) and not any(f.blocking for f in findings):
-        # An abnormal exit is never a pass, even beside findings that alone would not block.
-        return Outcome(
-            Status.ERROR, message=f"ruff exited {output.exit_code}: {tail(output.stderr, 5)}"
-        )
-    if output.exit_code == 1 and not findings:
-        return Outcome(Status.ERROR, message="ruff exited 1 but reported nothing")
-    if output.exit_code == 0 and findings:
-        return Outcome(Status.ERROR, message="ruff exited 0 but reported problems")
+    why = "it could not run" if code == 2 else "an exit status ruff does not document"
+    error = first_error_line(output.stderr) or first_error_line(output.stdout)
     return Outcome(
-        Status.FAILED if any(f.blocking for f in findings) else Status.PASSED,
+        Status.ERROR,
         tuple(findings),
+        message=f"ruff exited {code} ({why}){': ' if error else ''}{error}",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from hooks.checks.base import Invocation, ParseContext, ToolOutput, context_for
-from hooks.checks.ruff_common import RUFF_MISSING, parse_json
+from hooks.checks.ruff_common import RUFF_MISSING, parse_output
 from hooks.findings import CHECK_TOOLS, Outcome, Status, plural
 from hooks.projects import Project, ruff_tool
 
@@ -24,7 +24,7 @@ def plan(project: Project) -> Invocation | Outcome:
 
 
 def parse(output: ToolOutput, context: ParseContext) -> Outcome:
-    outcome = parse_json(output, context, default_code="unformatted")
+    outcome = parse_output(output, context, default_code="unformatted")
     if outcome.status is Status.ERROR:
         return outcome
     unformatted = [f for f in outcome.findings if f.code == "unformatted"]

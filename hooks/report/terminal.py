@@ -57,7 +57,7 @@ def _findings_block(result: CheckResult, many: bool, limit: int) -> list[str]:
             lines.append(f"    {finding_line(f)}")
         if len(other) > max(limit // 4, 3):
             lines.append(f"    +{len(other) - max(limit // 4, 3)} more")
-    if (result.message and result.status is not Status.PASSED) or (result.message and other):
+    if result.message:
         for text in result.message.splitlines():
             lines.append(f"  {text}")
     if result.status is Status.ERROR and result.output_tail:
