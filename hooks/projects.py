@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import shutil
 import sys
 import sysconfig
@@ -435,16 +436,47 @@ def _own_version(dist: str) -> str:
         return "?"
 
 
+_RELEASE = re.compile(r"\d+(?:\.\d+)*")
+RUFF_MINIMUM = "0.1.0"
+"""The oldest ruff the guardrail reads, as ``pyproject.toml`` declares it (``ruff>=0.1.0``):
+every ruff since has ``check --output-format json-lines`` and ``format --check``."""
+
+
+def release(version: str) -> tuple[int, ...] | None:
+    """``0.12.11`` -> ``(0, 12, 11)``: enough to compare the tool versions the guardrail gates
+    on, without importing ``packaging`` into every run. None for what is not a version."""
+    match = _RELEASE.match(version.strip())
+    if match is None:
+        return None
+    parts = tuple(int(part) for part in match[0].split("."))
+    return parts + (0,) * (3 - len(parts))
+
+
+def _older(version: str, minimum: str) -> bool:
+    found, wanted = release(version), release(minimum)
+    return found is not None and wanted is not None and found < wanted
+
+
 def ruff_tool(project: Project) -> Tool | None:
-    """ruff from the project env when it has one (and tools = "project"), else the bundled one."""
+    """ruff from the project env when it has one (and tools = "project"), else the bundled one.
+
+    A project ruff older than :data:`RUFF_MINIMUM` is passed over for the bundled one, and the
+    tool's source says so in every summary."""
     interp = project.interpreter
+    source = "bundled"
     if project.config.tools == "project" and interp.has("ruff"):
         exe = _program(interp.scripts, "ruff")
+        version = interp.dists["ruff"]
+        if exe and not _older(version, RUFF_MINIMUM):
+            return Tool("ruff", (exe,), version, "project env")
         if exe:
-            return Tool("ruff", (exe,), interp.dists["ruff"], "project env")
+            source = (
+                f"bundled, since the project env's ruff {version} is older than "
+                f"{RUFF_MINIMUM}, the oldest the guardrail supports"
+            )
     exe = _program(sysconfig.get_path("scripts"), "ruff")
     if exe:
-        return Tool("ruff", (exe,), _own_version("ruff"), "bundled")
+        return Tool("ruff", (exe,), _own_version("ruff"), source)
     found = shutil.which("ruff")
     if found:
         return Tool("ruff", (found,), "?", "PATH")

@@ -6,8 +6,12 @@ through the CLI with the real tools.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.fixtures import make_repo
 from tests.test_fail_closed import STRICT, no_traceback, small_project
@@ -45,3 +49,92 @@ def test_doctor_mypy_config_check_does_not_fail_on_a_note(
     doctor = guardrail(repo, "doctor")
     assert "ok   mypy config (.)" in doctor.out, doctor
     assert "FAIL mypy config" not in doctor.out, doctor
+
+
+# -- every ruff and mypy the package accepts ---------------------------------------------------
+
+
+def _venv_with(where: Path, *requirements: str) -> Path:
+    """A project venv with these real releases installed from PyPI."""
+    subprocess.run([sys.executable, "-m", "venv", str(where)], check=True, capture_output=True)
+    pip = [str(where / "bin" / "python"), "-m", "pip", "install", "-q", *requirements]
+    subprocess.run(pip, check=True, capture_output=True)
+    return where
+
+
+@pytest.fixture(scope="session")
+def old_tools_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ruff 0.12.11 (what encode/httpx pins) and mypy 1.11.0, the oldest the package accepts."""
+    return _venv_with(
+        tmp_path_factory.mktemp("old-tools") / "venv", "ruff==0.12.11", "mypy==1.11.0", "pytest"
+    )
+
+
+UGLY = "import os\nx=1\n"
+UNTYPED = "def f(a):\n    return a\n"
+
+
+@pytest.mark.slow
+def test_an_old_ruff_and_the_oldest_mypy_in_the_project_venv_give_ci_s_verdicts(
+    tmp_path: Path, old_tools_venv: Path, guardrail: Any
+) -> None:
+    repo = make_repo(tmp_path / "repo", small_project(), venv=old_tools_venv)
+    run = guardrail(repo, "run", "--no-cache")
+    assert run.code == 0, run
+    assert "ruff 0.12.11 (project env)" in run.out and "mypy 1.11.0 (project env)" in run.out
+    assert "ok    ruff-format              passed" in run.out, run
+
+    (repo / "pkg" / "ugly.py").write_text(UGLY)
+    (repo / "pkg" / "untyped.py").write_text(UNTYPED)
+    run = guardrail(repo, "run", "--no-cache", "--only", "ruff-check", "ruff-format", "mypy")
+    assert run.code == 1, run
+    assert "pkg/ugly.py:1:8: F401" in run.out
+    assert "FAIL  ruff-format              failed" in run.out
+    assert "  pkg/ugly.py: unformatted File would be reformatted" in run.out
+    assert "pkg/untyped.py:1:1: no-untyped-def" in run.out
+    no_traceback(run)
+
+
+@pytest.mark.slow
+def test_a_project_ruff_older_than_the_minimum_gives_way_to_the_bundled_one_and_says_so(
+    tmp_path: Path, guardrail: Any
+) -> None:
+    venv = _venv_with(tmp_path / "venv", "ruff==0.0.292")
+    repo = make_repo(tmp_path / "repo", small_project(files={"pkg/ugly.py": UGLY}), venv=venv)
+    run = guardrail(repo, "run", "--no-cache", "--only", "ruff-check", "ruff-format")
+    assert run.code == 1, run
+    assert (
+        "(bundled, since the project env's ruff 0.0.292 is older than 0.1.0, "
+        "the oldest the guardrail supports)"
+    ) in run.out, run
+    assert "pkg/ugly.py:1:8: F401" in run.out
+    assert "pkg/ugly.py:2:1: unformatted" in run.out
+
+
+@pytest.mark.slow
+def test_the_oldest_ruff_with_fix_true_fixes_as_ci_s_command_does(
+    tmp_path: Path, guardrail: Any
+) -> None:
+    """ruff before 0.1.14 prints its settings as a debug dump (`    fix: true,`): whether CI's
+    `ruff check .` fixes is read from it as from today's `fix = true` lines."""
+    venv = _venv_with(tmp_path / "venv", "ruff==0.1.0")
+    files = small_project("\n[tool.ruff]\nfix = true\n", files={"pkg/unused.py": "import os\n"})
+    repo = make_repo(tmp_path / "repo", files, venv=venv)
+    run = guardrail(repo, "run", "--no-cache", "--only", "ruff-check", "ruff-format")
+    assert run.code == 0, run
+    assert "ruff 0.1.0 (project env)" in run.out, run
+    assert "no problems, 1 fixed by CI's command" in run.out, run
+    assert (repo / "pkg" / "unused.py").read_text() == "import os\n"
+    no_traceback(run)
+
+
+def test_ruff_s_usage_error_is_quoted_by_its_error_line_not_its_tip(
+    tmp_path: Path, project_venv: Path, guardrail: Any
+) -> None:
+    repo = make_repo(tmp_path / "repo", small_project(), venv=project_venv)
+    run = guardrail(repo, "run", "--no-cache", "--only", "ruff-check", "--ruff-check-arg=--bogus")
+    assert run.code == 2, run
+    status_line = next(ln for ln in run.out.splitlines() if "ERROR ruff-check" in ln)
+    assert status_line.endswith(
+        "ruff exited 2 (it could not run): error: unexpected argument '--bogus' found"
+    ), run

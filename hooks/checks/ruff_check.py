@@ -33,6 +33,8 @@ from hooks.toolargs import RUFF_OUTPUT, RUFF_VALUES
 NAME = "ruff-check"
 TOOL = CHECK_TOOLS[NAME]
 SETTINGS_TIMEOUT = 120.0
+# ruff 0.5 to 0.12.7 give a syntax error no code; 0.12.8 and later call it invalid-syntax.
+SYNTAX_ERROR = "invalid-syntax"
 
 # What the command does with fixes and findings; read, then modelled or passed on.
 MODE_FLAGS = frozenset(
@@ -84,13 +86,17 @@ def read_args(args: Sequence[str]) -> Command:
     return Command(options, flags, split.positionals or (".",))
 
 
-def _settings(stdout: str) -> dict[str, str]:
-    """``fix``, ``fix_only``, ``unsafe_fixes`` and ``Settings path`` from ``--show-settings``."""
+def read_settings(stdout: str) -> dict[str, str]:
+    """``fix``, ``fix_only``, ``unsafe_fixes`` (lower case) and ``Settings path`` from
+    ``--show-settings``: ``fix = true`` lines since ruff 0.1.14, and before it the top level of a
+    debug dump (``    fix: true,``, ``    unsafe_fixes: Enabled,``)."""
     found: dict[str, str] = {}
     for line in stdout.splitlines():
         key, sep, value = line.partition(" = ")
+        if not sep and line.startswith("    ") and not line[4:5].isspace():
+            key, sep, value = line[4:].rstrip(",").partition(": ")
         if sep and key in ("fix", "fix_only", "unsafe_fixes"):
-            found.setdefault(key, value.strip())
+            found.setdefault(key, value.strip().lower())
         elif line.startswith("Settings path:"):
             found.setdefault("path", line.partition(":")[2].strip().strip('"'))
     return found
@@ -108,7 +114,7 @@ def fix_mode(
     )
     # When ruff cannot resolve its settings (a broken config, no file to check), the check's
     # own run fails the same way and says why; it then runs without fixes.
-    settings = _settings(res.stdout) if res.returncode == 0 else {}
+    settings = read_settings(res.stdout) if res.returncode == 0 else {}
     if res.returncode == 0 and not {"fix", "fix_only"} <= settings.keys():
         return Outcome(
             Status.ERROR,
@@ -213,11 +219,11 @@ def parse(output: ToolOutput, context: ParseContext) -> Outcome:
     mode = context.fix or FixMode()
     plain = not (mode.writes or mode.only or mode.exit_zero)
     if plain or output.exit_code not in (0, 1):
-        return _counted(parse_output(output, context, default_code="ruff"))
-    after, other = read(output.stdout, output.stderr, context, "ruff")
+        return _counted(parse_output(output, context, default_code=SYNTAX_ERROR))
+    after, other = read(output.stdout, output.stderr, context, SYNTAX_ERROR)
     before: list[Finding] | None = None
     if mode.writes:
-        before, unreadable = read(output.before or "", "", context, "ruff")
+        before, unreadable = read(output.before or "", "", context, SYNTAX_ERROR)
         if unreadable.count:  # not ruff's report: the findings stay where the fixes leave them
             before = None
     if before is None:
@@ -228,7 +234,7 @@ def parse(output: ToolOutput, context: ParseContext) -> Outcome:
     else:
         left, fixed = match(before, after)
     if output.exit_code == 1 and not left and not fixed:
-        return _counted(parse_output(output, context, default_code="ruff"))
+        return _counted(parse_output(output, context, default_code=SYNTAX_ERROR))
     kept = [replace(f, blocking=not mode.exit_zero and (f.fixable or not mode.only)) for f in left]
     done = [replace(f, blocking=mode.fail_on_fix and not mode.exit_zero) for f in fixed]
     findings = (*kept, *done)

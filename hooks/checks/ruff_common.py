@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from hooks import proc
 from hooks.checks.base import (
     ParseContext,
     ToolOutput,
@@ -22,6 +25,7 @@ from hooks.checks.base import (
 from hooks.config import read_toml
 from hooks.errors import GuardrailError
 from hooks.findings import Finding, Outcome, Status, int_or_none
+from hooks.projects import Tool, release
 
 RUFF_MISSING = Outcome(
     Status.ERROR,
@@ -63,6 +67,18 @@ def extended_configs(configs: Iterable[Path]) -> list[Path]:
     return found
 
 
+@functools.cache
+def _reported_version(exe: str) -> str:
+    res = proc.run([exe, "--version"], timeout=30)
+    words = res.stdout.split()
+    return words[1] if res.returncode == 0 and len(words) > 1 and words[0] == "ruff" else ""
+
+
+def version(tool: Tool) -> tuple[int, ...] | None:
+    """The ruff's version: as installed, else as ``ruff --version`` says (a ruff on PATH)."""
+    return release(tool.version if tool.version != "?" else _reported_version(tool.argv[0]))
+
+
 def _finding(item: dict[str, Any], context: ParseContext, default_code: str) -> Finding:
     """``fixable``: ruff has a fix that CI's command would apply (a safe one, or an unsafe one
     where ``unsafe-fixes`` is on)."""
@@ -87,11 +103,42 @@ def _finding(item: dict[str, Any], context: ParseContext, default_code: str) -> 
     )
 
 
+# ``ruff format --check`` without ``--output-format`` (every ruff before 0.16): one line a file,
+# a count line, and a file it cannot parse on stderr (``Failed to format PATH: ...`` before
+# 0.1.10, ``Failed to parse PATH:LINE:COL: ...`` since).
+_WOULD_REFORMAT = re.compile(r"^Would reformat: (?P<path>.+)$")
+_COUNT_LINE = re.compile(
+    r"^\d+ files? (?:would be reformatted|already formatted|left unchanged|reformatted)\b"
+)
+_PARSE_ERROR = re.compile(
+    r"^error: Failed to parse (?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<msg>.+)$"
+    r"|^error: Failed to format (?P<fpath>.+?): (?P<fmsg>source contains syntax errors.*)$"
+)
+
+
+def _text_finding(line: str, context: ParseContext) -> Finding | None:
+    if match := _WOULD_REFORMAT.match(line):
+        path = context.paths(match["path"])
+        return Finding(context.check, path, None, None, "unformatted", "File would be reformatted")
+    if match := _PARSE_ERROR.match(line):
+        path = context.paths(match["path"] or match["fpath"])
+        row, col = (int(match["line"]), int(match["col"])) if match["line"] else (None, None)
+        return Finding(
+            context.check, path, row, col, "invalid-syntax", match["msg"] or match["fmsg"]
+        )
+    return None
+
+
 def read(
-    stdout: str, stderr: str, context: ParseContext, default_code: str
+    stdout: str,
+    stderr: str,
+    context: ParseContext,
+    default_code: str,
+    *,
+    text: bool = False,
 ) -> tuple[list[Finding], Unrecognised]:
     """ruff's findings, one a line so that 100,000 never sit in memory as parsed JSON, and the
-    lines it printed that are not findings."""
+    lines it printed that are not findings. ``text``: also read the plain format output."""
     findings: list[Finding] = []
     other = Unrecognised()
     for line in iter_lines(stdout):
@@ -100,22 +147,31 @@ def read(
         item = json_object(line)
         if item is not None:
             findings.append(_finding(item, context, default_code))
-        else:
+            continue
+        finding = _text_finding(line.strip(), context) if text else None
+        if finding is not None:
+            findings.append(finding)
+        elif not (text and _COUNT_LINE.match(line.strip())):
             other.add(line.rstrip())
     for line in stderr.splitlines():
-        if line.strip():
+        finding = _text_finding(line.strip(), context) if text else None
+        if finding is not None and finding.code == "invalid-syntax":
+            findings.append(finding)
+        elif line.strip():
             other.add(line.rstrip())
     return findings, other
 
 
-def parse_output(output: ToolOutput, context: ParseContext, *, default_code: str) -> Outcome:
+def parse_output(
+    output: ToolOutput, context: ParseContext, *, default_code: str, text: bool = False
+) -> Outcome:
     """ruff's exit status is the verdict, as CI reads it: 0 passed, 1 problems found, 2 it could
     not run (bad configuration or arguments, a crash; or a file it cannot parse, then reported
     at that file). Output it does not recognise is shown, never judged."""
     signalled = killed("ruff", output)
     if signalled is not None:
         return signalled
-    findings, other = read(output.stdout, output.stderr, context, default_code)
+    findings, other = read(output.stdout, output.stderr, context, default_code, text=text)
     code = output.exit_code
     if code == 0:
         return Outcome(Status.PASSED, message=passed_with("ruff", findings, other))
