@@ -138,3 +138,66 @@ def test_ruff_s_usage_error_is_quoted_by_its_error_line_not_its_tip(
     assert status_line.endswith(
         "ruff exited 2 (it could not run): error: unexpected argument '--bogus' found"
     ), run
+
+
+# -- where a test failed: the deepest frame that is a real file of the project ------------------
+
+IMPORTING_TESTS = """\
+import importlib
+
+
+def test_import_statement() -> None:
+    import missing_module  # noqa: F401
+
+
+def test_import_module() -> None:
+    importlib.import_module("missing_module_two")
+"""
+
+
+def test_module_not_found_is_reported_at_the_test_line_not_a_frozen_frame(
+    tmp_path: Path, project_venv: Path, guardrail: Any
+) -> None:
+    files = {f"backend/{path}": text for path, text in small_project().items()}
+    files["backend/tests/test_imports.py"] = IMPORTING_TESTS
+    repo = make_repo(tmp_path / "repo", files, venv=project_venv)
+    run = guardrail(repo / "backend", "run", "--only", "pytest", "--no-cache")
+    assert run.code == 1, run
+    assert "backend/tests/test_imports.py:5: test-failed" in run.out, run
+    assert "backend/tests/test_imports.py:9: test-failed" in run.out, run
+    assert "<frozen" not in run.out, run
+
+
+UNRAISABLE_TESTS = """\
+class Closer:
+    def __del__(self) -> None:
+        raise RuntimeError("close failed")
+
+
+def test_closes() -> None:
+    Closer()
+"""
+
+
+@pytest.mark.slow
+def test_a_failure_raised_inside_pytest_is_reported_in_the_project_not_its_venv(
+    tmp_path: Path, guardrail: Any
+) -> None:
+    """The venv inside the repository (``venv/``): pytest's own frames there are not project
+    code. With filterwarnings = error, pytest raises the warning for an exception in ``__del__``
+    from its own code; the project frame is the one that raised it."""
+    files = small_project('\n[tool.pytest.ini_options]\nfilterwarnings = ["error"]\n')
+    files["tests/test_closer.py"] = UNRAISABLE_TESTS
+    files[".gitignore"] = "venv/\n__pycache__/\n.mypy_cache/\n.pytest_cache/\n.ruff_cache/\n"
+    repo = make_repo(tmp_path / "repo", files)
+    subprocess.run([sys.executable, "-m", "venv", str(repo / "venv")], check=True)
+    subprocess.run(
+        [str(repo / "venv" / "bin" / "python"), "-m", "pip", "install", "-q", "pytest"],
+        check=True,
+        capture_output=True,
+    )
+    run = guardrail(repo, "run", "--only", "pytest", "--no-cache")
+    assert run.code == 1, run
+    assert "python 3" in run.out and "(venv)" in run.out, run
+    assert "tests/test_closer.py:3: test-failed tests/test_closer.py::test_closes" in run.out, run
+    assert "venv/lib" not in run.out and "site-packages" not in run.out, run
