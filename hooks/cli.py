@@ -19,7 +19,7 @@ from types import FrameType
 from hooks import __version__
 from hooks.commands import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, CommandOutcome, OnDone
 from hooks.config import CHECKS, TOOLS_CHOICES
-from hooks.errors import GuardrailError
+from hooks.errors import GuardrailError, log_internal_error
 
 
 def _check_names(value: str) -> list[str]:
@@ -358,15 +358,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Answered before the parser is built: building it imports the report renderers.
         sys.stdout.write(f"guardrail {__version__}\n")
         return EXIT_OK
-    parser = build_parser()
-    if not args_list or (
-        args_list[0].startswith("-") and args_list[0] not in ("-h", "--help", "--version")
-    ):
-        args_list.insert(0, "run")
-    args = parser.parse_args(args_list)
-    _prepare_console()
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
+        parser = build_parser()
+        if not args_list or (
+            args_list[0].startswith("-") and args_list[0] not in ("-h", "--help", "--version")
+        ):
+            args_list.insert(0, "run")
+        args = parser.parse_args(args_list)
+        _prepare_console()
         if args.command is None:
             parser.print_help()
             return EXIT_ERROR
@@ -385,5 +385,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         proc.terminate_all()
         sys.stderr.write("guardrail: interrupted\n")
         return EXIT_INTERRUPTED
+    except Exception as exc:
+        # The one place an unexpected exception ends: exit 2 (a check could not run), never 1
+        # ("problems found") and never a traceback on the terminal.
+        sys.stdout.flush()
+        sys.stderr.write(f"guardrail: {log_internal_error(exc)}\n")
+        return EXIT_ERROR
     finally:
         signal.signal(signal.SIGTERM, previous)

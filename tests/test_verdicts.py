@@ -6,6 +6,8 @@ through the CLI with the real tools.
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -201,3 +203,60 @@ def test_a_failure_raised_inside_pytest_is_reported_in_the_project_not_its_venv(
     assert "python 3" in run.out and "(venv)" in run.out, run
     assert "tests/test_closer.py:3: test-failed tests/test_closer.py::test_closes" in run.out, run
     assert "venv/lib" not in run.out and "site-packages" not in run.out, run
+
+
+# -- a bug in the guardrail: exit 2, one line, the traceback in a log --------------------------
+
+LOGGED = re.compile(r"traceback in (?P<path>\S+\.log)")
+
+
+def _logged_traceback(text: str) -> str:
+    match = LOGGED.search(text)
+    assert match is not None, text
+    path = Path(match["path"])
+    assert path.parent == Path(os.environ["XDG_CACHE_HOME"]).resolve() / "push-guardrail" / "logs"
+    return path.read_text(encoding="utf-8")
+
+
+def test_an_internal_error_is_exit_2_one_line_and_a_logged_traceback(
+    tmp_path: Path, guardrail: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hooks.report import terminal
+
+    def broken(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("provoked summary bug")
+
+    monkeypatch.setattr(terminal, "render", broken)
+    repo = make_repo(tmp_path / "repo", small_project())
+    run = guardrail(repo, "run", "--only", "ruff-check", "--no-cache")
+    assert run.code == 2, run
+    no_traceback(run)
+    (line,) = run.err.splitlines()
+    assert line.startswith(
+        "guardrail: internal error (a bug in the guardrail): RuntimeError: provoked summary bug"
+        " at test_verdicts.py:"
+    ), line
+    logged = _logged_traceback(line)
+    assert "Traceback (most recent call last)" in logged
+    assert "provoked summary bug" in logged
+
+
+def test_an_internal_error_inside_a_check_is_that_check_s_error_with_a_log(
+    tmp_path: Path, guardrail: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hooks.checks import ruff_check
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise KeyError("provoked parser bug")
+
+    monkeypatch.setattr(ruff_check, "parse", broken)
+    repo = make_repo(tmp_path / "repo", small_project())
+    run = guardrail(repo, "run", "--only", "ruff-check", "--no-cache")
+    assert run.code == 2, run
+    no_traceback(run)
+    assert "File " not in run.out, run
+    assert (
+        "ruff-check: internal error (a bug in the guardrail): KeyError: 'provoked parser bug'"
+        in (run.out)
+    ), run
+    assert "provoked parser bug" in _logged_traceback(run.out)

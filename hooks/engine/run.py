@@ -7,7 +7,6 @@ import os
 import tempfile
 import threading
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
@@ -17,6 +16,7 @@ from hooks import locks, proc, toolenv
 from hooks.checks.base import Check, Invocation, ToolOutput, tail
 from hooks.checks.registry import all_checks
 from hooks.engine.plan import Planned
+from hooks.errors import log_internal_error
 from hooks.findings import CheckResult, Outcome, Status
 from hooks.projects import Project
 
@@ -56,11 +56,8 @@ def prepare(planned: Planned) -> Step:
 
 
 def _crashed(planned: Planned, exc: Exception) -> Outcome:
-    return Outcome(
-        Status.ERROR,
-        message=f"the guardrail failed while running {planned.check}: {exc!r}\n"
-        + tail(traceback.format_exc(), 8),
-    )
+    """A bug met while planning or running a check: one line naming it and its log."""
+    return Outcome(Status.ERROR, message=f"{planned.check}: {log_internal_error(exc)}")
 
 
 def execute_one(
