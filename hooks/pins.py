@@ -8,7 +8,7 @@ Poetry's dependency tables, ``requirements*.txt``, ``uv.lock``/``poetry.lock``/`
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,17 +30,22 @@ class Pin:
     source: str
 
 
-def _norm(name: str) -> str:
+def canonical(name: str) -> str:
+    """A distribution's name as PEP 503 compares them (packaging's ``canonicalize_name``, without
+    the import time of ``packaging.utils``)."""
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def requirement_pin(requirement: str, source: str) -> Pin | None:
-    """A :class:`Pin` from one PEP 508 requirement string when it names ruff or mypy."""
+def requirement_pin(
+    requirement: str, source: str, names: Collection[str] | None = PINNED_TOOLS
+) -> Pin | None:
+    """A :class:`Pin` from one PEP 508 requirement string when it names one of ``names``
+    (ruff or mypy; None: any distribution)."""
     match = _REQ.match(requirement)
-    if match is None or _norm(match["name"]) not in PINNED_TOOLS:
+    if match is None or (names is not None and canonical(match["name"]) not in names):
         return None
     spec = match["spec"].strip().replace(" ", "")
-    return Pin(_norm(match["name"]), spec, source) if spec else None
+    return Pin(canonical(match["name"]), spec, source) if spec else None
 
 
 def poetry_spec(value: object) -> str | None:
@@ -92,8 +97,8 @@ def _pyproject_pins(data: Mapping[str, Any], rel: str) -> Iterator[Pin]:
     for label, deps in poetry_tables:
         for name, value in deps.items() if isinstance(deps, Mapping) else ():
             spec = poetry_spec(value)
-            if _norm(str(name)) in PINNED_TOOLS and spec:
-                yield Pin(_norm(str(name)), spec, f"{rel} {label}")
+            if canonical(str(name)) in PINNED_TOOLS and spec:
+                yield Pin(canonical(str(name)), spec, f"{rel} {label}")
 
 
 def _load_toml(path: Path) -> dict[str, Any] | None:
@@ -104,17 +109,23 @@ def _load_toml(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def _lock_pins(data: Mapping[str, Any], rel: str) -> Iterator[Pin]:
+def _lock_pins(
+    data: Mapping[str, Any], rel: str, names: Collection[str] | None = PINNED_TOOLS
+) -> Iterator[Pin]:
     packages = data.get("package")
     for package in packages if isinstance(packages, list) else ():
         if not isinstance(package, Mapping):
             continue
         name, version = package.get("name"), package.get("version")
-        if isinstance(name, str) and isinstance(version, str) and _norm(name) in PINNED_TOOLS:
-            yield Pin(_norm(name), f"=={version}", rel)
+        if not (isinstance(name, str) and isinstance(version, str)):
+            continue
+        if names is None or canonical(name) in names:
+            yield Pin(canonical(name), f"=={version}", rel)
 
 
-def _requirements_pins(path: Path, rel: str) -> Iterator[Pin]:
+def _requirements_pins(
+    path: Path, rel: str, names: Collection[str] | None = PINNED_TOOLS
+) -> Iterator[Pin]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
@@ -122,7 +133,7 @@ def _requirements_pins(path: Path, rel: str) -> Iterator[Pin]:
     for number, line in enumerate(lines, 1):
         if line.strip().startswith(("#", "-")):
             continue
-        pin = requirement_pin(line, f"{rel}:{number}")
+        pin = requirement_pin(line, f"{rel}:{number}", names)
         if pin is not None:
             yield pin
 
@@ -144,16 +155,32 @@ def project_pins(root: Path, project_rel: str) -> list[Pin]:
         )
         if data is not None:
             pins.extend(_pyproject_pins(data, f"{prefix}pyproject.toml"))
-        for name in LOCK_FILES:
-            lock = folder / name
-            if lock.is_file() and (lock_data := _load_toml(lock)) is not None:
-                pins.extend(_lock_pins(lock_data, f"{prefix}{name}"))
-        candidates = sorted(folder.glob("requirements*.txt")) + sorted(
-            folder.glob("requirements/*.txt")
-        )
-        for path in candidates:
-            pins.extend(_requirements_pins(path, f"{prefix}{path.relative_to(folder).as_posix()}"))
+        pins.extend(_locked(folder, prefix, PINNED_TOOLS))
     return pins
+
+
+def _locked(folder: Path, prefix: str, names: Collection[str] | None) -> Iterator[Pin]:
+    """The pins of ``names`` in the folder's lock files, then its requirements files."""
+    for name in LOCK_FILES:
+        lock = folder / name
+        if lock.is_file() and (lock_data := _load_toml(lock)) is not None:
+            yield from _lock_pins(lock_data, f"{prefix}{name}", names)
+    candidates = sorted(folder.glob("requirements*.txt")) + sorted(
+        folder.glob("requirements/*.txt")
+    )
+    for path in candidates:
+        yield from _requirements_pins(path, f"{prefix}{path.relative_to(folder).as_posix()}", names)
+
+
+def locked_versions(root: Path, project_rel: str) -> dict[str, str]:
+    """The exact version the project locks or pins (``==``) each distribution at, by normalised
+    name: lock files, then requirements files, of the project's folder before the root's."""
+    found: dict[str, str] = {}
+    for folder, prefix in _folders(root, project_rel):
+        for pin in _locked(folder, prefix, None):
+            if re.fullmatch(r"==[^=*,]+", pin.spec):
+                found.setdefault(pin.tool, pin.spec[2:])
+    return found
 
 
 def satisfies(version: str, spec: str) -> bool | None:

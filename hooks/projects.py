@@ -9,7 +9,7 @@ import re
 import shutil
 import sys
 import sysconfig
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -272,7 +272,17 @@ def _inside(path: Path, prefix: Path) -> bool:
     return True
 
 
-def _venv_python(venv: Path) -> Path:
+def foreign_path() -> Iterator[str]:
+    """The folders on PATH, but those of the guardrail's own environment (pre-commit's hook
+    env, a pipx venv): a Python found there is the guardrail's, not the project's."""
+    own = _own_prefix()
+    for entry in os.environ.get("PATH", "").split(os.pathsep):
+        if entry and not _inside(Path(entry), own):
+            yield entry
+
+
+def venv_python(venv: Path) -> Path:
+    """A virtualenv's interpreter: ``bin/python``, or ``Scripts\\python.exe`` on Windows."""
     if sys.platform == "win32":
         return venv / "Scripts" / "python.exe"
     return venv / "bin" / "python"
@@ -296,15 +306,13 @@ def _candidates(
             if venv in seen:
                 continue
             seen.add(venv)
-            if _venv_python(venv).exists():
+            if venv_python(venv).exists():
                 where = os.path.relpath(venv, repo_root)
-                yield str(_venv_python(venv).absolute()), where
+                yield str(venv_python(venv).absolute()), where
     active = os.environ.get("VIRTUAL_ENV")
-    if active and not _inside(Path(active), _own_prefix()) and _venv_python(Path(active)).exists():
-        yield str(_venv_python(Path(active))), "VIRTUAL_ENV"
-    for entry in os.environ.get("PATH", "").split(os.pathsep):
-        if not entry or _inside(Path(entry), _own_prefix()):
-            continue
+    if active and not _inside(Path(active), _own_prefix()) and venv_python(Path(active)).exists():
+        yield str(venv_python(Path(active))), "VIRTUAL_ENV"
+    for entry in foreign_path():
         exe = _program(entry, "python" if sys.platform == "win32" else "python3")
         if exe:
             yield exe, "python3 on PATH"
@@ -323,12 +331,19 @@ def probe(python: str) -> dict[str, object] | None:
     return data if isinstance(data, dict) else None
 
 
+def probed(python: str, source: str) -> Interpreter | None:
+    """``python`` as an :class:`Interpreter` found at ``source``, from its (remembered) probe;
+    None when it does not run."""
+    info = probes.cached(python, probe)
+    return None if info is None else _interpreter(python, source, info)
+
+
 def find_interpreter(project_dir: Path, repo_root: Path, configured: str | None) -> Interpreter:
     """The project's interpreter, by the documented search order; the hook's own as last resort."""
     for python, source in _candidates(project_dir, repo_root, configured):
-        info = probes.cached(python, probe)
-        if info is not None:
-            return _interpreter(python, source, info)
+        found = probed(python, source)
+        if found is not None:
+            return found
         if configured is not None:
             raise GuardrailError(
                 f"{project_dir / 'pyproject.toml'}: tool.guardrail.python = {configured!r} "
