@@ -74,7 +74,12 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
-    """One check of one project, as the reports see it."""
+    """One check of one project, as the reports see it.
+
+    ``blocking`` is false for a check whose failure does not block the push (``why`` says
+    why: ``not in CI``, a CI step that cannot fail the job). ``origin``: the CI command it
+    mirrors (``.github/workflows/ci.yml:46``), "" when it runs the guardrail's defaults.
+    """
 
     check: str
     project: str
@@ -91,6 +96,9 @@ class CheckResult:
     tool_source: str = ""
     output_tail: str = ""
     raw_output: str = field(default="", repr=False)
+    blocking: bool = True
+    why: str = ""
+    origin: str = ""
 
     @property
     def blocking_findings(self) -> tuple[Finding, ...]:
@@ -155,6 +163,9 @@ def result_to_dict(r: CheckResult) -> dict[str, Any]:
         "counts": r.counts,
         "message": r.message,
         "findings": [finding_to_dict(f) for f in r.findings],
+        "blocking": r.blocking,
+        "why": r.why or None,
+        "origin": r.origin or None,
     }
 
 
@@ -202,14 +213,18 @@ def result_from_dict(data: Mapping[str, Any]) -> CheckResult:
         tool=_text(data.get("tool")),
         tool_version=_text(data.get("tool_version")),
         tool_source=_text(data.get("tool_source")),
+        blocking=bool(data.get("blocking", True)),
+        why=_text(data.get("why")),
+        origin=_text(data.get("origin")),
     )
 
 
 def exit_code_for(results: list[CheckResult] | tuple[CheckResult, ...]) -> int:
-    """0 all passed, 2 when any check could not run, else 1 when any check failed."""
-    if any(r.status is Status.ERROR for r in results):
+    """0 all passed, 2 when any check could not run, else 1 when any check failed; a check
+    that does not block (``not in CI``, an advisory CI step) never sets it."""
+    if any(r.status is Status.ERROR and r.blocking for r in results):
         return 2
-    if any(r.status is Status.FAILED for r in results):
+    if any(r.status is Status.FAILED and r.blocking for r in results):
         return 1
     return 0
 

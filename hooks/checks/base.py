@@ -122,11 +122,63 @@ class Invocation:
     before: tuple[str, ...] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CiPin:
+    """The exact version CI runs a tool at, where that pin is written
+    (``.pre-commit-config.yaml:5``), and packages CI installs beside it (a mypy hook's
+    ``additional_dependencies``)."""
+
+    version: str
+    origin: str
+    extra: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CiGate:
+    """A coverage threshold CI applies to the tests' results (see ``hooks.ci.model.CoverageGate``).
+
+    ``kind`` is ``pytest-cov`` (pytest itself fails under it) or ``coverage`` (a separate
+    ``coverage report ...`` command after the tests, whose arguments after ``coverage`` are
+    ``argv``). ``origin`` is the ``file:line`` that sets the threshold.
+    """
+
+    kind: str
+    threshold: float | None
+    origin: str
+    argv: tuple[str, ...] = ()
+    config: str | None = None
+    advisory: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CiStep:
+    """How CI runs one check of one project, derived by the engine from ``hooks.ci``.
+
+    ``argv`` are the tool's arguments after its command words, as the check must pass them in
+    the project folder: CI's options that change the verdict and its targets, with the
+    project's own ``[tool.guardrail]`` args/targets and the organisation's enforced settings
+    already applied over them (the engine resolves the precedence). The check adds only the
+    flags it needs to read the output. ``origin`` is where the command came from
+    (``.github/workflows/ci.yml:46 -> Makefile:12``). ``env``: variables CI's step sets.
+    ``files``: for a pre-commit hook that passes file names, the files pre-commit would pass
+    (None otherwise). ``python_versions``: CI's matrix for the job.
+    """
+
+    argv: tuple[str, ...]
+    origin: str
+    env: Mapping[str, str] = field(default_factory=dict)
+    pin: CiPin | None = None
+    gates: tuple[CiGate, ...] = ()
+    python_versions: tuple[str, ...] = ()
+    files: tuple[str, ...] | None = None
+    via_pre_commit: bool = False
+
+
 class Check(Protocol):
     NAME: str
     TOOL: str
 
-    def plan(self, project: Project) -> Invocation | Outcome: ...
+    def plan(self, project: Project, ci: CiStep | None = None) -> Invocation | Outcome: ...
 
     def parse(self, output: ToolOutput, context: ParseContext) -> Outcome: ...
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from hooks import toolconfig
 from hooks.checks.base import (
+    CiStep,
     Invocation,
     ParseContext,
     ToolOutput,
@@ -104,7 +105,7 @@ def ambiguous_config(project_dir: Path) -> list[str]:
     ]
 
 
-def plan(project: Project) -> Invocation | Outcome:
+def plan(project: Project, ci: CiStep | None = None) -> Invocation | Outcome:
     problems = ambiguous_config(project.path)
     if problems:
         return Outcome(

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from hooks.checks.base import (
+    CiStep,
     Invocation,
     ParseContext,
     ToolOutput,
@@ -52,7 +53,7 @@ def code_paths(project: Project) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*own, *project.snapshot_imports())))
 
 
-def plan(project: Project) -> Invocation | Outcome:
+def plan(project: Project, ci: CiStep | None = None) -> Invocation | Outcome:
     tool = pytest_tool(project)
     if tool is None:
         return Outcome(

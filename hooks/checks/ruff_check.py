@@ -24,7 +24,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from hooks import proc, toolargs, toolenv
-from hooks.checks.base import FixMode, Invocation, ParseContext, ToolOutput, context_for, tail
+from hooks.checks.base import (
+    CiStep,
+    FixMode,
+    Invocation,
+    ParseContext,
+    ToolOutput,
+    context_for,
+    tail,
+)
 from hooks.checks.ruff_common import RUFF_MISSING, parse_output, read
 from hooks.findings import CHECK_TOOLS, Finding, Outcome, Status, count_line, plural
 from hooks.projects import Project, Tool, ruff_tool
@@ -137,7 +145,7 @@ def fix_mode(
     )
 
 
-def plan(project: Project) -> Invocation | Outcome:
+def plan(project: Project, ci: CiStep | None = None) -> Invocation | Outcome:
     return plan_command(project, project.config.check(NAME).args)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from hooks.checks.base import Invocation, ParseContext, ToolOutput, context_for
+from hooks.checks.base import CiStep, Invocation, ParseContext, ToolOutput, context_for
 from hooks.checks.ruff_common import RUFF_MISSING, parse_output, version
 from hooks.findings import CHECK_TOOLS, Outcome, Status, plural
 from hooks.projects import Project, ruff_tool
@@ -20,7 +20,7 @@ TOOL = CHECK_TOOLS[NAME]
 JSON_SINCE = (0, 16, 0)
 
 
-def plan(project: Project) -> Invocation | Outcome:
+def plan(project: Project, ci: CiStep | None = None) -> Invocation | Outcome:
     tool = ruff_tool(project)
     if tool is None:
         return RUFF_MISSING

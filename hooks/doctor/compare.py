@@ -174,7 +174,7 @@ def describe_plan(ctx: Context, project: Project, tool: str) -> str:
     if tool not in project.config.checks:
         text = f"nothing ({tool} is not in [tool.guardrail] checks of {project.rel})"
     else:
-        planned = all_checks()[tool].plan(project)
+        planned = all_checks()[tool].plan(project, None)
         if isinstance(planned, Invocation):
             text = f"{_short_argv(planned.argv, ctx.root)}  (in {project.rel})"
         else:

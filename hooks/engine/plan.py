@@ -5,17 +5,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from hooks.checks.base import CiStep
 from hooks.config import CHECKS
 from hooks.projects import Project
 
 
 @dataclass(frozen=True, slots=True)
 class Planned:
-    """One check of one project, or a reason it will not run."""
+    """One check of one project, or a reason it will not run.
+
+    ``ci``: how CI runs it, when the plan comes from CI (None: the guardrail's defaults).
+    ``blocking``: whether its failure blocks; ``why`` says why not when it does not
+    (``not in CI``, ``CI's step cannot fail the job``).
+    """
 
     project: Project
     check: str
     skip_reason: str | None = None
+    ci: CiStep | None = None
+    blocking: bool = True
+    why: str = ""
 
 
 def plan(

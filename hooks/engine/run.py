@@ -29,6 +29,9 @@ def _result(planned: Planned, outcome: Outcome, **kwargs: object) -> CheckResult
         findings=outcome.findings,
         counts=outcome.counts,
         message=outcome.message,
+        blocking=planned.blocking,
+        why=planned.why,
+        origin=planned.ci.origin if planned.ci is not None else "",
         **kwargs,  # type: ignore[arg-type]
     )
 
@@ -50,7 +53,7 @@ Step = Invocation | Outcome
 def prepare(planned: Planned) -> Step:
     """The check module's plan for the project; an exception comes back as an ERROR outcome."""
     try:
-        return all_checks()[planned.check].plan(planned.project)
+        return all_checks()[planned.check].plan(planned.project, planned.ci)
     except Exception as exc:
         return _crashed(planned, exc)
 
