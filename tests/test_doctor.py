@@ -140,7 +140,11 @@ def test_motivating_repo_gap_then_init_and_hook_install_close_it(
     assert "ok   pre-push hook: .git/hooks/pre-push runs pre-commit at pre-push" in done.out
     assert "ok   .pre-commit-config.yaml: guardrail (line 6) runs at pre-push" in done.out
     assert "ok   mypy config (backend): mypy" in done.out
-    assert "The push hook runs everything CI checks, and it is installed." in done.out
+    # Every command is covered, but CI's dorny/paths-filter is not evaluated: doctor names it
+    # and does not claim parity (issue 12: never claim parity with something not mirrored).
+    assert "uses: dorny/paths-filter@v3: not mirrored: a path filter" in done.out
+    assert "The push hook runs everything CI checks" not in done.out
+    assert "1 thing CI runs or decides NOT mirrored (see Notes)" in done.out
     settled = guardrail(repo, "init", "--from-ci")
     (repo / EXPORT_PATH).write_text(datasets_export_source(fixed=False))
     blocked = guardrail(repo, "run")
@@ -471,3 +475,89 @@ def test_a_step_that_cannot_fail_ci_is_not_a_gap(
     assert data["gaps"] == 0
     run = guardrail(repo, "doctor")
     assert f"  --   {CI}:{MOTIVATING_LINES['mypy']}  mypy tunix_rt_backend" in run.out, run
+
+
+ACTION_WORKFLOW = """\
+name: ci
+on: [push, pull_request]
+jobs:
+  guardrail:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v5
+      - uses: actions/setup-python@v6
+        with:
+          python-version: "3.11"
+      - uses: push-guardrail/push-guardrail@0123456789abcdef0123456789abcdef01234567
+        with:
+          args: --skip pytest
+"""
+
+SMALL_PROJECT = {
+    "pyproject.toml": '[project]\nname = "small"\nversion = "0"\n',
+    "small/__init__.py": "X = 1\n",
+}
+
+
+def test_doctor_treats_ci_running_the_guardrail_action_as_mirrored(
+    tmp_path: Path, guardrail: Any
+) -> None:
+    """A workflow that uses the guardrail's own action runs the push hook's checks by
+    construction: doctor says so, compares no command by hand, names the args CI gives it,
+    and (with the hook installed) claims parity."""
+    repo = make_repo(tmp_path / "repo", {**SMALL_PROJECT, CI: ACTION_WORKFLOW})
+    assert guardrail(repo, "install").code == 0
+    run = guardrail(repo, "doctor")
+    assert run.code == 0, run
+    action_line = ACTION_WORKFLOW.splitlines().index(
+        "      - uses: push-guardrail/push-guardrail@0123456789abcdef0123456789abcdef01234567"
+    )
+    where = f"{CI}:{action_line + 1}: uses: push-guardrail/push-guardrail@0123456789abcdef"
+    assert "CI runs the guardrail itself, so its checks are the push hook's by construction:" in (
+        run.out
+    )
+    assert f"  ok   {where}" in run.out
+    assert "No ruff, mypy or pytest command found" not in run.out
+    assert "CI's guardrail run is given `--skip pytest`" in run.out
+    assert "The push hook runs everything CI checks, and it is installed." in run.out
+    code, data = _json(guardrail, repo)
+    assert code == 0 and data["parity"] is True
+    assert data["by_construction"] == [where + "0123456789abcdef01234567"]
+
+
+def test_doctor_treats_a_guardrail_run_step_as_mirrored(tmp_path: Path, guardrail: Any) -> None:
+    workflow = ACTION_WORKFLOW.replace(
+        "      - uses: push-guardrail/push-guardrail@0123456789abcdef0123456789abcdef01234567\n"
+        "        with:\n          args: --skip pytest\n",
+        "      - run: pip install push-guardrail && guardrail run\n"
+        "        continue-on-error: true\n",
+    )
+    repo = make_repo(tmp_path / "repo", {**SMALL_PROJECT, CI: workflow})
+    assert guardrail(repo, "install").code == 0
+    run = guardrail(repo, "doctor")
+    assert run.code == 0, run
+    assert "guardrail run" in run.out and "by construction" in run.out
+    assert "CI's step cannot fail the job: its verdict never blocks CI" in run.out
+
+
+def test_doctor_never_claims_parity_when_ci_runs_something_unread(
+    tmp_path: Path, guardrail: Any
+) -> None:
+    """Every command doctor could read is covered, but CI also runs a nox session it does not
+    expand: doctor names it and does not claim the push hook runs everything CI checks."""
+    workflow = ACTION_WORKFLOW.replace(
+        "      - uses: push-guardrail/push-guardrail@0123456789abcdef0123456789abcdef01234567\n"
+        "        with:\n          args: --skip pytest\n",
+        "      - run: ruff check .\n      - run: python tools/gate.py\n",
+    )
+    repo = make_repo(
+        tmp_path / "repo", {**SMALL_PROJECT, CI: workflow, "tools/gate.py": "print('ok')\n"}
+    )
+    assert guardrail(repo, "install").code == 0
+    run = guardrail(repo, "doctor")
+    assert "python tools/gate.py: not mirrored: a Python script: not read" in run.out, run
+    assert "The push hook runs everything CI checks" not in run.out
+    assert "NOT mirrored (see Notes): the guardrail cannot promise CI's verdict here." in run.out
+    code, data = _json(guardrail, repo)
+    assert code == 0  # not a gap it can close: named, never claimed as parity
+    assert data["parity"] is False and data["not_mirrored"] == 1

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
-from hooks.ci.model import Origin, PreCommitHook, ToolPin
+from hooks.ci.model import GuardrailRun, Origin, PreCommitHook, ToolPin
 
 UNKNOWN = "\x00unknown\x00"
 """Stands in a command for a word only CI knows (``$(git describe)``, ``${{ github.sha }}``)."""
@@ -83,6 +83,10 @@ class Walker(Protocol):
 
     def pin(self, pin: ToolPin) -> None:
         """A version CI installs (listed in the plan's pins)."""
+        ...
+
+    def guardrail(self, run: GuardrailRun) -> None:
+        """CI runs the guardrail itself."""
         ...
 
     def read(self, rel: str) -> str | None:

@@ -22,7 +22,7 @@ from typing import Any
 from hooks.ci import yamlfile
 from hooks.ci.context import Call, Frame, Job, Walker
 from hooks.ci.interp import WORKSPACE, join_dir, run_script
-from hooks.ci.model import Origin, ToolPin, Trigger
+from hooks.ci.model import GuardrailRun, Origin, ToolPin, Trigger
 
 WORKFLOW_DIR = ".github/workflows"
 PLATFORM = {"CI": "true", "GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": WORKSPACE}
@@ -424,6 +424,25 @@ class _Steps:
                 action_frame,
                 self.job,
             )
+        elif action.endswith("/push-guardrail"):
+            args, folder = arg("args", ""), arg("working-directory", ".")
+            if args is None or folder is None:
+                self.walker.note(origin, f"uses: {uses}", "args or working-directory only CI knows")
+                return
+            where = join_dir(cwd or ".", folder)
+            if where is None:
+                self.walker.note(origin, f"uses: {uses}", "runs in a folder outside the repository")
+                return
+            run = GuardrailRun(
+                origin,
+                where,
+                tuple(args.split()),
+                frame.advisory,
+                self.job.workflow,
+                self.job.name,
+                f"uses: {uses}",
+            )
+            self.walker.guardrail(run)
         elif action.startswith("dorny/paths-filter"):
             self.walker.note(
                 origin,

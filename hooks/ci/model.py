@@ -180,6 +180,21 @@ class NotMirrored:
 
 
 @dataclass(frozen=True, slots=True)
+class GuardrailRun:
+    """CI runs the guardrail itself (the push-guardrail action, or ``guardrail run``): its
+    checks are the push hook's by construction. ``args`` are the arguments it is given after
+    ``guardrail run``; ``folder`` is where it runs (repo-relative)."""
+
+    origin: Origin
+    folder: str
+    args: tuple[str, ...]
+    advisory: bool
+    workflow: str
+    job: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class CiPlan:
     """Everything read from a repository's CI definitions."""
 
@@ -189,3 +204,4 @@ class CiPlan:
     pins: tuple[ToolPin, ...] = ()
     triggers: tuple[Trigger, ...] = ()
     not_mirrored: tuple[NotMirrored, ...] = ()
+    guardrail_runs: tuple[GuardrailRun, ...] = ()

@@ -36,6 +36,7 @@ from hooks.ci.model import (
     CiPlan,
     CoverageGate,
     Env,
+    GuardrailRun,
     NotMirrored,
     Origin,
     ToolPin,
@@ -80,6 +81,7 @@ class Reader:
         self.gates: list[CoverageGate] = []
         self.pins: dict[ToolPin, None] = {}
         self.notes: dict[NotMirrored, None] = {}
+        self.guardrail_runs: dict[GuardrailRun, None] = {}
         self._ignored = self._gitignore()
 
     # --- the Walker protocol ---
@@ -111,8 +113,11 @@ class Reader:
     def pin(self, pin: ToolPin) -> None:
         self.pins.setdefault(pin, None)
 
+    def guardrail(self, run: GuardrailRun) -> None:
+        self.guardrail_runs.setdefault(run, None)
+
     def count(self) -> int:
-        return len(self.checks) + len(self.gates)
+        return len(self.checks) + len(self.gates) + len(self.guardrail_runs)
 
     def command(self, call: Call, frame: Frame, job: Job) -> bool | None:
         if call.cwd is None:
@@ -141,7 +146,13 @@ class Reader:
             self._check(found[0], found[1], call, frame, job, unwrapped)
             return None
         name = posixpath.basename(argv[0])
-        if name == "coverage" and argv[1:2] == ("combine",):
+        if name == "guardrail" and argv[1:2] == ("run",):
+            advisory = call.advisory or frame.advisory
+            run = GuardrailRun(
+                call.origin, cwd, argv[2:], advisory, job.workflow, job.name, call.text
+            )
+            self.guardrail(run)
+        elif name == "coverage" and argv[1:2] == ("combine",):
             job.combined = True
         elif name == "coverage" and argv[1:2] and argv[1] in COVERAGE_REPORTS:
             self._coverage_command(call, job)
@@ -544,6 +555,7 @@ def read_ci(root: Path) -> CiPlan:
         pins=tuple(reader.pins),
         triggers=tuple(triggers),
         not_mirrored=tuple(reader.notes),
+        guardrail_runs=tuple(reader.guardrail_runs),
     )
 
 

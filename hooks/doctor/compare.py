@@ -72,6 +72,8 @@ class DoctorReport:
     comparisons: tuple[Comparison, ...]
     plumbing: tuple[PlumbingCheck, ...]
     notes: tuple[str, ...] = ()
+    not_mirrored: int = 0
+    by_construction: tuple[str, ...] = ()
 
     @property
     def gaps(self) -> tuple[Comparison, ...]:
@@ -434,8 +436,27 @@ def diagnose(root: Path, extra_layers: Iterable[Layer] = ()) -> DoctorReport:
         )
     for item in plan.not_mirrored:
         notes.append(f"{item.origin.where()}: {item.text}: not mirrored: {item.why}")
+    by_construction = []
+    for run in plan.guardrail_runs:
+        where = f"{run.origin.where()}: {run.text}"
+        by_construction.append(where)
+        if run.args:
+            notes.append(
+                f"{where}: CI's guardrail run is given `{' '.join(run.args)}`; the push hook gives "
+                "the same verdict only with the same arguments (its hook args)"
+            )
+        if run.advisory:
+            notes.append(f"{where}: CI's step cannot fail the job: its verdict never blocks CI")
     notes += _python_notes(comparisons, ctx)
-    return DoctorReport(str(root), plan.files, comparisons, tuple(plumbing), tuple(notes))
+    return DoctorReport(
+        str(root),
+        plan.files,
+        comparisons,
+        tuple(plumbing),
+        tuple(notes),
+        not_mirrored=len(plan.not_mirrored),
+        by_construction=tuple(by_construction),
+    )
 
 
 def _plain_hook(root: Path) -> bool:

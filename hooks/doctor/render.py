@@ -48,8 +48,14 @@ def render_text(report: DoctorReport) -> str:
                 for step in comparison.manual:
                     lines.append(f"         to do by hand: {step}")
         lines.append("")
-    elif report.ci_files:
+    elif report.ci_files and not report.by_construction:
         lines += [f"No ruff, mypy or pytest command found in {', '.join(report.ci_files)}.", ""]
+    if report.by_construction:
+        lines.append(
+            "CI runs the guardrail itself, so its checks are the push hook's by construction:"
+        )
+        lines.extend(f"  ok   {where}" for where in report.by_construction)
+        lines.append("")
     lines.append("Plumbing:")
     for check in report.plumbing:
         first, *rest = check.message.splitlines() or [""]
@@ -62,7 +68,14 @@ def render_text(report: DoctorReport) -> str:
         lines.extend(f"  - {note}" for note in report.notes)
     lines.append("")
     gaps, problems = report.gaps, report.problems
-    if not gaps and not problems:
+    if not gaps and not problems and report.not_mirrored:
+        unread = plural(report.not_mirrored, "thing")
+        lines.append(
+            f"The push hook runs every CI command the guardrail could read, but {unread} CI "
+            "runs or decides NOT mirrored (see Notes): the guardrail cannot promise CI's "
+            "verdict here."
+        )
+    elif not gaps and not problems:
         lines.append("The push hook runs everything CI checks, and it is installed.")
     else:
         parts = []
@@ -116,6 +129,9 @@ def render_json(report: DoctorReport) -> str:
             for p in report.plumbing
         ],
         "notes": list(report.notes),
+        "not_mirrored": report.not_mirrored,
+        "by_construction": list(report.by_construction),
+        "parity": not report.gaps and not report.problems and not report.not_mirrored,
         "gaps": len(report.gaps),
         "problems": len(report.problems),
         "exit_code": report.exit_code,
