@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from hooks.ci import Trigger
+from hooks.engine.triggers import matches, runs_for
 from tests.ci_oracle import oracle
 from tests.fixtures import (
     BAD_LINES,
@@ -23,6 +25,7 @@ from tests.fixtures import (
     motivating_files,
     write_files,
 )
+from tests.test_push_scope import pushing
 
 CI = ".github/workflows/ci.yml"
 PROJECT = '[project]\nname = "{name}"\nversion = "0"\n'
@@ -345,3 +348,61 @@ def test_precedence_project_beats_ci_and_enforced_beats_both(
         "ruff-check.args",
     )
     assert clash.code == 2 and "--enforce ruff-check.args" in clash.err, clash
+
+
+@pytest.mark.parametrize(
+    ("patterns", "path", "included"),
+    [
+        (["src/**"], "src/app/core.py", True),
+        (["src/**"], "docs/index.md", False),
+        (["*.py"], "setup.py", True),
+        (["*.py"], "src/app.py", False),
+        (["**.py"], "src/app.py", True),
+        (["**/README.md"], "README.md", True),
+        (["docs/*"], "docs/a/b.md", False),
+        (["src/**", "!src/docs/**"], "src/docs/x.md", False),
+        (["src/**", "!src/docs/**", "src/docs/keep.md"], "src/docs/keep.md", True),
+        (["v2?.py"], "v.py", True),
+    ],
+)
+def test_path_filters_read_with_github_s_semantics(
+    patterns: list[str], path: str, included: bool
+) -> None:
+    assert matches(patterns, path) is included
+
+
+def test_triggers_decide_which_pushes_check_a_project() -> None:
+    """With a push event, push's path filters decide (pull_request's are not read); with only
+    pull_request the workflow counts as running; with neither it does not gate a push."""
+    only_src = Trigger(CI, ("push", "pull_request"), ("src/**",), None)
+    assert runs_for(only_src, {"src/app.py"}) and not runs_for(only_src, {"docs/a.md"})
+    ignore_docs = Trigger(CI, ("push",), None, ("docs/**", "**.md"))
+    assert not runs_for(ignore_docs, {"docs/a.md", "README.md"})
+    assert runs_for(ignore_docs, {"docs/a.md", "src/app.py"})
+    assert not runs_for(Trigger(CI, ("schedule",), None, None), {"src/app.py"})
+    assert runs_for(Trigger(CI, ("pull_request",), None, None), {"docs/a.md"})
+
+
+TRIGGERED = {
+    "pyproject.toml": PROJECT.format(name="app"),
+    "src/app/__init__.py": TYPE_ERROR,
+    "tests/test_app.py": "def test_app() -> None:\n    pass\n",
+    CI: workflow("run: mypy src", on="\n  push:\n    paths: ['src/**']"),
+}
+
+
+def test_a_push_ci_would_not_run_for_checks_nothing_and_says_so(
+    tmp_path: Path, project_venv: Path
+) -> None:
+    """CI runs only for pushes that touch src/: a push touching only docs/ checks nothing
+    (CI would not run), one touching src/ is checked and blocked like CI's `mypy src`."""
+    p = pushing(tmp_path, TRIGGERED, venv=project_venv)
+    write_files(p.repo, {"docs/index.md": "# docs\n"})
+    commit_all(p.repo, "docs only")
+    out = p.check("origin", "main", passes=True)
+    assert "Nothing to check: not one project is checked for this push (.)" in out, out
+    assert "CI's push trigger does not run for these changes" in out, out
+    write_files(p.repo, {"src/app/extra.py": GOOD})
+    commit_all(p.repo, "src")
+    out = p.check("origin", "main", passes=False)
+    assert "src/app/__init__.py:2" in out and oracle(p.repo, ".", "mypy src") == 1, out
