@@ -406,3 +406,17 @@ def test_a_push_ci_would_not_run_for_checks_nothing_and_says_so(
     commit_all(p.repo, "src")
     out = p.check("origin", "main", passes=False)
     assert "src/app/__init__.py:2" in out and oracle(p.repo, ".", "mypy src") == 1, out
+
+
+def test_ci_running_the_guardrail_itself_keeps_every_check_blocking(
+    tmp_path: Path, guardrail: Any, project_venv: Path
+) -> None:
+    """CI runs `guardrail run` beside `ruff check src`: mypy, which CI runs through the
+    guardrail, blocks as the guardrail runs it; it is not "not in CI"."""
+    files = {**NOT_IN_CI, CI: workflow("run: ruff check src", "run: guardrail run")}
+    repo = make_repo(tmp_path / "repo", files, venv=project_venv)
+    run = guardrail(repo, "run", "--no-cache", "--format", "json")
+    mypy = _checks(run)["mypy@."]
+    assert (run.code, mypy["status"], mypy["blocking"]) == (1, "failed", True), run
+    text = guardrail(repo, "run", "--no-cache")
+    assert f"CI runs the guardrail itself ({CI}:9)" in text.out, text

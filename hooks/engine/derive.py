@@ -6,9 +6,9 @@ plan comes from CI (:func:`derive`); otherwise the guardrail's defaults apply, u
 Precedence, lowest first: the guardrail's defaults, the organisation's hook args, CI, the
 project's own ``[tool.guardrail]``, the organisation's enforced settings (``--enforce``,
 ``--require``). A check CI does not run still runs with the defaults, shown as ``not in CI`` and
-not blocking, unless the project's own ``checks`` or ``--require`` names it, or CI runs something
-the guardrail cannot read that may run it (fail closed). A CI step that cannot fail its job
-never blocks.
+not blocking, unless the project's own ``checks`` or ``--require`` names it, CI runs the
+guardrail itself, or CI runs something the guardrail cannot read that may run it (fail
+closed). A CI step that cannot fail its job never blocks.
 """
 
 from __future__ import annotations
@@ -265,6 +265,7 @@ def derive(
     rels = [p.rel for p in projects]
     commands = _commands(root, plan, rels, notes)
     unread = [n for n in plan.not_mirrored if runs_checks(n)]
+    itself = [r for r in plan.guardrail_runs if not r.advisory]
     decisions: dict[tuple[str, str], Decision] = {}
     dropped: dict[str, list[str]] = {}
     failing_closed: dict[str, None] = {}
@@ -274,7 +275,7 @@ def derive(
             found = commands.get((project.rel, check))
             if not found:
                 explicit = check in own.get("checks", ()) or check in org.required
-                if explicit:
+                if explicit or itself:
                     decisions[(project.rel, check)] = Decision()
                 elif unread:
                     failing_closed.setdefault(check, None)
@@ -316,6 +317,11 @@ def derive(
                 f"CI runs what the guardrail cannot read: {what}{more}; it may run {check}, "
                 f"so {check} blocks with the guardrail's defaults"
             )
+    if itself:
+        notes.append(
+            f"CI runs the guardrail itself ({itself[0].origin.where()}): the checks CI does not "
+            "run otherwise block as the guardrail runs them"
+        )
     notes.extend(_not_mirrored_notes(plan.not_mirrored))
     return Derived(decisions, tuple(notes))
 
