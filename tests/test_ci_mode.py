@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from hooks.ci import Trigger
-from hooks.engine.triggers import matches, runs_for
+from hooks.ci import Trigger, read_ci
+from hooks.engine.triggers import matches, push_trigger, runs_for
 from tests.ci_oracle import oracle
 from tests.fixtures import (
     BAD_LINES,
@@ -420,3 +420,67 @@ def test_ci_running_the_guardrail_itself_keeps_every_check_blocking(
     assert (run.code, mypy["status"], mypy["blocking"]) == (1, "failed", True), run
     text = guardrail(repo, "run", "--no-cache")
     assert f"CI runs the guardrail itself ({CI}:9)" in text.out, text
+
+
+def test_ci_folders_are_projects_and_commands_with_the_same_options_unite(
+    tmp_path: Path, guardrail: Any, project_venv: Path
+) -> None:
+    """CI checks legacy/, which has only a setup.py (discovery looks for pyproject.toml): it is
+    a project all the same. `mypy pkg` and `mypy tests` there run as one `mypy pkg tests`."""
+    files = {
+        "legacy/setup.py": "from setuptools import setup\n\nsetup(name='legacy')\n",
+        "legacy/pkg/__init__.py": GOOD,
+        "legacy/tests/test_pkg.py": "from pkg import double\n\nVALUE: int = double(2)\n",
+        CI: workflow(
+            "run: mypy pkg\n        working-directory: legacy",
+            "run: cd legacy && mypy tests",
+        ),
+    }
+    repo = make_repo(tmp_path / "repo", files, venv=project_venv)
+    run = guardrail(repo, "run", "--no-cache", "--only", "mypy", "--format", "json")
+    mypy = _checks(run)["mypy@legacy"]
+    assert mypy["status"] == "passed" and mypy["command"][-2:] == ["pkg", "tests"], run
+    assert mypy["origin"] == f"{CI}:8, {CI}:10", run
+    broken = "from pkg import double\n\nVALUE: str = double(2)\n"
+    _commit(repo, {"legacy/tests/test_pkg.py": broken})
+    failing = guardrail(repo, "run", "--no-cache", "--only", "mypy")
+    assert (failing.code, oracle(repo, "legacy", "mypy pkg && mypy tests")) == (1, 1), failing
+    assert "legacy/tests/test_pkg.py:3" in failing.out, failing
+
+
+def test_the_derived_plan_keys_the_verdict_cache(
+    tmp_path: Path, guardrail: Any, project_venv: Path
+) -> None:
+    """A green verdict is reused only for the same plan: --require changes whether mypy
+    blocks, and so the key, though neither the tree nor the project's config changed."""
+    files = {
+        "pyproject.toml": PROJECT.format(name="app"),
+        "src/app/__init__.py": GOOD,
+        "tests/test_app.py": "def test_app() -> None:\n    pass\n",
+        CI: workflow("run: ruff check src"),
+    }
+    repo = make_repo(tmp_path / "repo", files, venv=project_venv)
+    cached = "cached; --no-cache to rerun"
+    assert guardrail(repo, "run").code == 0
+    again = guardrail(repo, "run")
+    assert again.code == 0 and cached in again.out, again
+    required = guardrail(repo, "run", "--require", "mypy")
+    assert required.code == 0 and cached not in required.out, required
+
+
+def test_filters_the_guardrail_does_not_evaluate_check_every_project(tmp_path: Path) -> None:
+    """dorny/paths-filter decides in CI; the guardrail cannot, so no project is skipped; with
+    only on.push.paths, a project whose workflow would not run is skipped."""
+    filtered = workflow(
+        "uses: dorny/paths-filter@v3\n        id: f\n        with:\n"
+        "          filters: |\n            src:\n              - 'src/**'",
+        "run: mypy src",
+        on="\n  push:\n    paths: ['src/**']",
+    )
+    files = {"pyproject.toml": PROJECT.format(name="app"), CI: filtered}
+    repo = make_repo(tmp_path / "repo", files)
+    assert push_trigger(repo, read_ci(repo)) is None
+    write_files(repo, {CI: workflow("run: mypy src", on="\n  push:\n    paths: ['src/**']")})
+    trigger = push_trigger(repo, read_ci(repo))
+    assert trigger is not None
+    assert not trigger(".", frozenset({"docs/a.md"})) and trigger(".", frozenset({"src/a.py"}))
