@@ -398,23 +398,41 @@ def _editable(data: Mapping[str, object]) -> Editable:
 ProjectFilter = Callable[[str, ProjectConfig], bool]
 
 
+def with_extra(repo_root: Path, found: tuple[str, ...], extra: Iterable[str]) -> tuple[str, ...]:
+    """The discovered project folders plus ``extra`` ones, in path order; ``[tool.guardrail]
+    projects`` in the root keeps its own list. The root, which discovery names when it finds no
+    pyproject.toml at all, is dropped when the extra folders are the projects and it holds no
+    project file itself."""
+    more = [_norm(rel) for rel in extra if _norm(rel) not in found]
+    if not more or root_projects(repo_root) is not None:
+        return found
+    if found == (".",) and not any(
+        (repo_root / name).is_file() for name in ("pyproject.toml", "setup.cfg", "setup.py")
+    ):
+        found = ()
+    return tuple(sorted({*found, *more}, key=lambda rel: (rel != ".", rel)))
+
+
 def load_projects(
     repo_root: Path,
     extra_layers: Iterable[Layer] = (),
     *,
     select: ProjectFilter | None = None,
     env_root: Path | None = None,
+    extra: Iterable[str] = (),
 ) -> list[Project]:
     """Every project (or those ``select`` keeps) with its resolved config and interpreter.
 
     ``env_root`` is where the interpreters live when ``repo_root`` is a snapshot of the
     repository: the user's working tree, whose ``.venv`` a clean checkout does not have.
+    ``extra``: more project folders (those CI checks), unless ``[tool.guardrail] projects``
+    names them all.
     """
     layers = list(extra_layers)
     projects: list[Project] = []
     interpreters: dict[tuple[str, str | None], Interpreter] = {}
     envs = env_root if env_root is not None else repo_root
-    for rel in discover(repo_root):
+    for rel in with_extra(repo_root, discover(repo_root), extra):
         path = repo_root / rel if rel != "." else repo_root
         config = resolve([*layers, load_project_layer(path, repo_root=rel == ".")])
         if select is not None and not select(rel, config):

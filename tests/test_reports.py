@@ -356,3 +356,32 @@ def test_live_status_lines_fit_the_terminal_and_keep_their_colour() -> None:
     assert line == "\r\x1b[K  \x1b[31mFAIL\x1b[0m  mypy (backend)       "
     assert len(style.strip(line.removeprefix("\r"))) == 29
     assert len(status.tick(2.0).removeprefix(live.CLEAR_LINE)) == 29
+
+
+def test_every_renderer_shows_a_failure_that_does_not_block_as_such() -> None:
+    """mypy fails but CI does not run it: the verdict passes, and every format says why."""
+    aside = replace(MYPY, blocking=False, why="not in CI")
+    ruff = replace(MOTIVATING[0], origin=".github/workflows/ci.yml:9 -> Makefile:3")
+    results = (ruff, MOTIVATING[1], aside, MOTIVATING[3])
+    text = formats.render("terminal", INFO, results)
+    assert "mypy failed (not in CI: does not block) (mypy 2.4.1):" in text, text
+    assert "  warn  mypy " in text, text
+    assert "    ruff-check: .github/workflows/ci.yml:9 -> Makefile:3" in text, text
+    assert "    mypy: not in CI (the guardrail's defaults)" in text, text
+    assert "did not, and does not block: the push may go ahead." in text, text
+    doc = json.loads(json_report.render(INFO, results))
+    assert doc["exit_code"] == 0 and doc["checks"][2]["blocking"] is False
+    assert doc["checks"][2]["why"] == "not in CI" and doc["notes"] == list(INFO.notes)
+    sarif_doc = validate_sarif(sarif.render(INFO, results))
+    mypy_run = next(r for r in sarif_doc["runs"] if r["tool"]["driver"]["name"] == "mypy")
+    assert {r["level"] for r in mypy_run["results"]} == {"warning"}
+    assert mypy_run["invocations"][0]["properties"]["blocking"] is False
+    suites = {s.name: s for s in JUnitXml.fromstring(junit.render(INFO, results))}
+    mypy_case = next(iter(suites["mypy"]))
+    assert isinstance(mypy_case.result[0], Skipped), mypy_case.result
+    assert "not in CI: does not block" in mypy_case.result[0].message
+    md = markdown.render(INFO, results)
+    assert "⚠️ mypy: failed (not in CI: does not block)" in md, md
+    assert "## Failing checks" not in md, md
+    gh = github.render(INFO, results)
+    assert "::warning " in gh and "::error " not in gh, gh

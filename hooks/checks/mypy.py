@@ -125,14 +125,9 @@ def plan(project: Project, ci: CiStep | None = None) -> Invocation | Outcome:
         fmt: tuple[str, ...] = ("-O", "json")
     else:
         fmt = ("--show-column-numbers", "--show-error-codes", "--no-pretty", "--no-error-summary")
-    argv = (
-        *tool.argv,
-        *fmt,
-        "--python-executable",
-        project.interpreter.python,
-        *settings.args,
-        *targets(project),
-    )
+    # CI's arguments (options and targets, the precedence applied) replace the project's.
+    given = ci.argv if ci is not None else (*settings.args, *targets(project))
+    argv = (*tool.argv, *fmt, "--python-executable", project.interpreter.python, *given)
     env = {"PYTHONDONTWRITEBYTECODE": "1"}
     snapshot_paths = project.snapshot_imports(finders=False)
     if snapshot_paths:

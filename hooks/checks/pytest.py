@@ -67,7 +67,8 @@ def plan(project: Project, ci: CiStep | None = None) -> Invocation | Outcome:
     extra: tuple[str, ...] = ()
     if settings.parallel and project.interpreter.has("pytest-xdist"):
         extra = ("-n", "auto")
-    argv = (*tool.argv, "-p", PLUGIN, *extra, *settings.args)
+    given = ci.argv if ci is not None else settings.args
+    argv = (*tool.argv, "-p", PLUGIN, *extra, *given)
     pythonpath = os.pathsep.join((str(PLUGIN_DIR), *code_paths(project)))
     env = {"PYTHONPATH": pythonpath, "PYTHONDONTWRITEBYTECODE": "1"}
     ctx = context_for(project, NAME, allow_no_tests=settings.allow_no_tests)

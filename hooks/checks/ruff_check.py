@@ -146,13 +146,15 @@ def fix_mode(
 
 
 def plan(project: Project, ci: CiStep | None = None) -> Invocation | Outcome:
+    if ci is not None:
+        return plan_command(project, ci.argv, via_pre_commit=ci.via_pre_commit)
     return plan_command(project, project.config.check(NAME).args)
 
 
 def plan_command(
     project: Project, args: Sequence[str], *, via_pre_commit: bool = False
 ) -> Invocation | Outcome:
-    """The check for CI's ``ruff check`` arguments ``args`` (today the project's configured ones).
+    """The check for ``ruff check`` arguments ``args`` (CI's, else the project's configured ones).
     ``via_pre_commit``: CI runs it as a pre-commit hook, which fails on any change it makes."""
     tool = ruff_tool(project)
     if tool is None:

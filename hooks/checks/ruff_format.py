@@ -27,7 +27,8 @@ def plan(project: Project, ci: CiStep | None = None) -> Invocation | Outcome:
     settings = project.config.check(NAME)
     found = version(tool)
     fmt = ("--output-format", "json-lines") if found and found >= JSON_SINCE else ()
-    argv = (*tool.argv, "format", "--check", *fmt, *settings.args, ".")
+    given = ci.argv if ci is not None else (*settings.args, ".")
+    argv = (*tool.argv, "format", "--check", *fmt, *given)
     ctx = context_for(project, NAME)
     return Invocation(NAME, argv, project.path, ctx, tool.name, tool.version, tool.source)
 

@@ -89,6 +89,8 @@ def main(args: argparse.Namespace, progress: Progress) -> CommandOutcome:
         jobs=args.jobs,
         verbose=args.verbose,
         layers=hook.layers,
+        enforced=hook.enforced,
+        required=hook.required,
         cache=not args.no_cache,
     )
     report = outputs.ReportOptions(

@@ -262,15 +262,15 @@ def key_parts(
     tree: str,
     version: str,
     projects: Sequence[Project],
-    selected: Sequence[tuple[str, str, bool]],
+    selected: Sequence[tuple[object, ...]],
     envs: Mapping[str, Mapping[str, str]],
     outside: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Everything a green verdict depends on, as plain JSON data.
 
-    ``selected`` is ``(project, check, runs)`` for every planned pair; ``envs`` is the
-    environment each project's tools get (:func:`hooks.toolenv.for_project`), by project;
-    ``outside`` is ``outside_inputs``.
+    ``selected`` is ``(project, check, runs, blocking, CI's step)`` for every planned pair;
+    ``envs`` is the environment each project's tools get (:func:`hooks.toolenv.for_project`),
+    by project; ``outside`` is ``outside_inputs``.
     """
     return {
         "format": FORMAT,
@@ -390,7 +390,7 @@ class Verdicts:
         tree: str | None,
         version: str,
         projects: Sequence[Project],
-        selected: Sequence[tuple[str, str, bool]],
+        selected: Sequence[tuple[object, ...]],
     ) -> Verdicts | None:
         """None when there is nothing to key on (not a git repository)."""
         store = Store.for_repo(root)

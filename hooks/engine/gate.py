@@ -11,8 +11,10 @@ from pathlib import Path
 
 from hooks import __version__, git
 from hooks.checks.base import Invocation
+from hooks.ci import read_ci
 from hooks.config import Layer
-from hooks.engine.plan import plan
+from hooks.engine.derive import OrgSettings, derive, project_folders
+from hooks.engine.plan import Planned, plan
 from hooks.engine.run import prepare, run_all
 from hooks.errors import GuardrailError
 from hooks.findings import CheckResult, Outcome, ProjectInfo, RunInfo, Status, exit_code_for
@@ -37,6 +39,16 @@ class RunOptions:
     verbose: bool = False
     cache: bool = True
     layers: tuple[Layer, ...] = field(default=())
+    enforced: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()
+
+    @property
+    def org(self) -> OrgSettings:
+        """The organisation's hook args, as the plan from CI weighs them."""
+        merged: Layer = {}
+        for layer in self.layers:
+            merged.update(layer)
+        return OrgSettings(merged, self.enforced, self.required)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +130,7 @@ def run_tree(
     ``throwaway`` (a push snapshot); otherwise every check runs on a ``copy`` of it, the writer
     first. Without either, such a check is an error: the user's tree is never written.
     """
-    projects = load_projects(root, options.layers, select=select, env_root=env_root)
+    projects, planned, ci_notes = _plan(root, options, select=select, env_root=env_root)
     if not projects and select is None:
         raise GuardrailError(f"{root}: no Python project found (no pyproject.toml)")
     fail_fast = (
@@ -128,18 +140,17 @@ def run_tree(
     )
     configured_jobs = [p.config.jobs for p in projects if p.config.jobs is not None]
     jobs = options.jobs or (min(configured_jobs) if configured_jobs else default_jobs())
-    planned = plan(projects, only=options.only, skip=options.skip)
     info = RunInfo(
         version=__version__,
         target=target,
-        notes=tuple(notes),
+        notes=(*notes, *ci_notes),
         projects=tuple(project_info(p) for p in projects),
     )
     verdicts = None
     if options.cache and all(p.config.cache for p in projects):
         from hooks.engine.cache import Verdicts
 
-        selected = [(p.project.rel, p.check, p.skip_reason is None) for p in planned]
+        selected = [p.key() for p in planned]
         verdicts = Verdicts.open(
             root, tree=tree, version=__version__, projects=projects, selected=selected
         )
@@ -164,12 +175,11 @@ def run_tree(
         where = ""
     else:
         with copy() as copied:
-            projects = load_projects(
-                copied.path, options.layers, select=select, env_root=env_root or root
+            projects, planned, _ = _plan(
+                copied.path, options, select=select, env_root=env_root or root
             )
             if before_run is not None:
                 before_run(projects)
-            planned = plan(projects, only=options.only, skip=options.skip)
             steps = [prepare(p) if p.skip_reason is None else None for p in planned]
             results = run(planned, steps=steps)
         if verdicts is not None:
@@ -181,6 +191,24 @@ def run_tree(
     if verdicts is not None:
         verdicts.record(results)
     return RunOutcome(info, results)
+
+
+def _plan(
+    root: Path, options: RunOptions, *, select: ProjectFilter | None, env_root: Path | None
+) -> tuple[list[Project], list[Planned], tuple[str, ...]]:
+    """The projects under ``root``, their planned checks and the notes on the plan: from CI's
+    definitions when CI runs any of the four checks, else the guardrail's defaults."""
+    ci_plan = read_ci(root)
+    projects = load_projects(
+        root,
+        options.layers,
+        select=select,
+        env_root=env_root,
+        extra=project_folders(root, ci_plan),
+    )
+    derived = derive(root, projects, ci_plan, options.org)
+    planned = plan(projects, only=options.only, skip=options.skip, decisions=derived.decisions)
+    return projects, planned, derived.notes
 
 
 def _writer_notes(writers: Sequence[Invocation], where: str) -> list[str]:

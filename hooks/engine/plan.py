@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from hooks.checks.base import CiStep
 from hooks.config import CHECKS
 from hooks.projects import Project
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the plan from CI decides for one check of one project (``hooks.engine.derive``):
+    how CI runs it (None: the guardrail's defaults), whether its failure blocks and why not,
+    and a reason not to run it at all (``skip``: CI would not run it either)."""
+
+    ci: CiStep | None = None
+    blocking: bool = True
+    why: str = ""
+    skip: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,14 +38,27 @@ class Planned:
     blocking: bool = True
     why: str = ""
 
+    def key(self) -> tuple[object, ...]:
+        """What the verdict cache keys of this pair: whether it runs, how CI runs it, and
+        whether it blocks."""
+        ci = self.ci
+        step = None if ci is None else [list(ci.argv), sorted(ci.env.items()), ci.files]
+        return (self.project.rel, self.check, self.skip_reason is None, self.blocking, step)
+
 
 def plan(
-    projects: Sequence[Project], *, only: Sequence[str] = (), skip: Sequence[str] = ()
+    projects: Sequence[Project],
+    *,
+    only: Sequence[str] = (),
+    skip: Sequence[str] = (),
+    decisions: Mapping[tuple[str, str], Decision] | None = None,
 ) -> list[Planned]:
-    """Every (project, check) pair in the guardrail order, with skipped ones kept visible."""
+    """Every (project, check) pair in the guardrail order, with skipped ones kept visible.
+    ``decisions``: the plan from CI, by ``(project, check)``; none: the guardrail's defaults."""
     planned: list[Planned] = []
     for project in projects:
         for check in CHECKS:
+            decided = (decisions or {}).get((project.rel, check), Decision())
             reason = None
             if only and check not in only:
                 reason = "not selected by --only"
@@ -41,5 +66,9 @@ def plan(
                 reason = "skipped by GUARDRAIL_SKIP"
             elif check not in project.config.checks:
                 reason = "not in the project's checks ([tool.guardrail] checks or --skip)"
-            planned.append(Planned(project, check, reason))
+            elif decided.skip is not None:
+                reason = decided.skip
+            planned.append(
+                Planned(project, check, reason, decided.ci, decided.blocking, decided.why)
+            )
     return planned

@@ -7,7 +7,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from pathlib import Path
@@ -36,10 +36,13 @@ def _result(planned: Planned, outcome: Outcome, **kwargs: object) -> CheckResult
     )
 
 
-def tool_env(project: Project, inv: Invocation) -> dict[str, str]:
-    """The scrubbed environment (:mod:`hooks.toolenv`) plus what the check itself sets; a
-    ``PYTHONPATH`` the check sets goes before one the environment passes."""
-    env = toolenv.for_project(project)
+def tool_env(
+    project: Project, inv: Invocation, ci: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The scrubbed environment (:mod:`hooks.toolenv`), then the variables CI's step sets
+    (``ci``), then what the check itself sets; a ``PYTHONPATH`` the check sets goes before one
+    the environment passes."""
+    env = toolenv.for_project(project, ci)
     for name, value in inv.env.items():
         passed = env.get(name) if name == "PYTHONPATH" else None
         env[name] = os.pathsep.join((value, passed)) if passed else value
@@ -84,7 +87,7 @@ def _invoke(
     planned: Planned, module: Check, inv: Invocation, cancel: threading.Event | None
 ) -> CheckResult:
     settings = planned.project.config.check(planned.check)
-    env = tool_env(planned.project, inv)
+    env = tool_env(planned.project, inv, planned.ci.env if planned.ci is not None else None)
     report_path: str | None = None
     if inv.report_file:
         fd, report_path = tempfile.mkstemp(prefix="guardrail-", suffix=".json")

@@ -7,8 +7,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hooks import git
+from hooks.ci import read_ci
 from hooks.config import ProjectConfig
 from hooks.engine.gate import RunOptions, RunOutcome, run_tree
+from hooks.engine.triggers import push_trigger
 from hooks.findings import CheckResult
 from hooks.projects import Project
 from hooks.push import submodules, versionfile
@@ -45,6 +47,7 @@ class TargetOutcome:
     description: str
     outcome: RunOutcome
     unchecked: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -73,11 +76,14 @@ def check_push(
         description = describe(target, push.remote)
         note = working_tree_note(repo, target.sha)
         skipped: dict[str, str] = {}
-        select = _selector(target, trigger, skipped)
         with snapshot(repo, target.sha) as root, repo_env_removed():
             snapshot_notes = submodules.check_out(repo, root, target.sha)
             if prepare is not None:
                 prepare(root)
+            ci_trigger = trigger
+            if ci_trigger is None and target.changed is not None:
+                ci_trigger = push_trigger(root, read_ci(root))
+            select = _selector(target, ci_trigger, skipped)
             tree = git.check_output(repo, "rev-parse", f"{target.sha}^{{tree}}").strip()
             outcome = run_tree(
                 root,
@@ -98,7 +104,8 @@ def check_push(
                 outcome.info, notes=(*outcome.info.notes, f"not checked: {'; '.join(why)}")
             )
             outcome = RunOutcome(info, outcome.results)
-        done.append(TargetOutcome(target, description, outcome, unchecked))
+        reasons = tuple(dict.fromkeys(skipped.values()))
+        done.append(TargetOutcome(target, description, outcome, unchecked, reasons))
     return done
 
 

@@ -13,10 +13,12 @@ def _nothing(o: TargetOutcome) -> str:
     lines = [f"guardrail {info.version}: {info.target}"]
     lines.extend(f"  note: {n}" for n in info.notes)
     lines.append("")
-    lines.append(
-        "Nothing to check: the push changes none of the projects "
-        f'({", ".join(o.unchecked) or "none found"}), which all set push = "changed".'
-    )
+    names = ", ".join(o.unchecked) or "none found"
+    if o.reasons and all("push = " in r for r in o.reasons):
+        why = f'the push changes none of the projects ({names}), which all set push = "changed"'
+    else:
+        why = f"not one project is checked for this push ({names}): {'; '.join(o.reasons)}"
+    lines.append(f"Nothing to check: {why}.")
     return "\n".join(lines) + "\n"
 
 

@@ -8,6 +8,7 @@ one a ``warning``; a check that could not run also gets one file-less error sayi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from hooks.findings import CheckResult, Finding, RunInfo, Status
 
@@ -49,8 +50,13 @@ def render(info: RunInfo, results: Sequence[CheckResult]) -> str:
     lines: list[str] = []
     for r in results:
         prefix = f"{r.check} ({r.project})" if many else r.check
-        lines.extend(annotation(f, prefix) for f in r.findings)
+        if not r.blocking:
+            prefix = f"{prefix} ({r.why}: does not block)"
+        lines.extend(
+            annotation(replace(f, blocking=f.blocking and r.blocking), prefix) for f in r.findings
+        )
         if r.status is Status.ERROR:
             text = r.message or f"{r.check} could not run"
-            lines.append(command("error", text, [("title", f"{prefix} could not run")]))
+            level = "error" if r.blocking else "warning"
+            lines.append(command(level, text, [("title", f"{prefix} could not run")]))
     return "".join(line + "\n" for line in lines)

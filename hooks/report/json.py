@@ -3,18 +3,22 @@
 Schema version 1 (additions keep the version; a removal or a change of meaning bumps it)::
 
     {"schema_version": 1, "guardrail_version", "target", "exit_code",
-     "verdict": "passed" | "failed" | "error",
+     "verdict": "passed" | "failed" | "error", "notes": [str],
      "projects": [{"path", "python", "python_version", "python_source",
                    "tools": [{"name", "version", "source"}], "warning"}],
      "checks": [{"name", "project", "status", "exit_code", "duration", "command", "cwd",
                  "tool", "tool_version", "tool_source", "counts", "message",
+                 "blocking", "why", "origin",
                  "findings": [{"check", "path", "line", "column", "end_line", "end_column",
                                "code", "message", "fixable", "url", "blocking",
                                "test_id"}]}]}
 
 ``status`` is one of passed, failed, error, skipped, "not run". Paths (``path``, ``cwd``) are
 relative to the repository root with ``/`` separators; ``duration`` is in seconds; a value that
-is unknown is ``null``.
+is unknown is ``null``. ``blocking`` is false for a check whose failure does not block (``why``:
+``not in CI``, a CI step that cannot fail its job); ``origin`` is the CI command it mirrors
+(``.github/workflows/ci.yml:46 -> Makefile:12``), null under the guardrail's defaults.
+``notes`` are the summary's notes (what CI runs that is not mirrored, among others).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ def document(info: RunInfo, results: Sequence[CheckResult]) -> dict[str, Any]:
         "target": info.target,
         "exit_code": code,
         "verdict": VERDICT[code],
+        "notes": list(info.notes),
         "projects": [
             {
                 "path": p.rel,

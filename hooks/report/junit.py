@@ -43,7 +43,12 @@ def _finding_case(f: Finding, classname: str) -> ET.Element:
 
 def _check_case(r: CheckResult, classname: str) -> ET.Element:
     case = ET.Element("testcase", classname=classname, name=r.check, time=f"{r.duration:.3f}")
-    if r.status is Status.ERROR:
+    if r.status.blocks and not r.blocking:
+        aside = f"{r.status.value} ({r.why or 'not blocking'}: does not block)"
+        ET.SubElement(case, "skipped", message=_text(aside))
+        out = ET.SubElement(case, "system-out")
+        out.text = _text("\n".join(t for t in (r.counts, r.message) if t))
+    elif r.status is Status.ERROR:
         error = ET.SubElement(
             case, "error", message=_text(_first_line(r.message)), type="could-not-run"
         )
@@ -68,10 +73,13 @@ def _suite(r: CheckResult, many: bool) -> ET.Element:
         ("tool_version", r.tool_version),
         ("command", " ".join(r.command)),
         ("exit_code", "" if r.exit_code is None else str(r.exit_code)),
+        ("blocking", "true" if r.blocking else "false"),
+        ("why", r.why),
+        ("origin", r.origin),
     ):
         if value:
             ET.SubElement(props, "property", name=key, value=_text(value))
-    blocking = r.blocking_findings
+    blocking = r.blocking_findings if r.blocking else ()
     cases = [_finding_case(f, classname) for f in blocking] or [_check_case(r, classname)]
     if blocking and r.status is Status.ERROR:
         cases.append(_check_case(r, classname))

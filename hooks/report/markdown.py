@@ -92,9 +92,10 @@ def _code_link(f: Finding) -> str:
 
 def _summary(info: RunInfo, results: Sequence[CheckResult], many: bool) -> list[str]:
     exit_code = exit_code_for(list(results))
-    blocking = [r for r in results if r.status.blocks]
+    blocking = [r for r in results if r.status.blocks and r.blocking]
     passed = [r for r in results if r.status is Status.PASSED]
     other = [r for r in results if r.status in (Status.SKIPPED, Status.NOT_RUN)]
+    aside = [r for r in results if r.status.blocks and not r.blocking]
     lines = ["## Executive summary", ""]
     if not blocking:
         lines.append(f"✅ **Every check passed** ({len(passed)} of {len(results)} ran).")
@@ -115,9 +116,18 @@ def _summary(info: RunInfo, results: Sequence[CheckResult], many: bool) -> list[
     if blocking:
         for r in passed:
             lines.append(f"- ✅ {_label(r, many)}: {r.counts or 'passed'}")
+    for r in aside:
+        lines.append(
+            f"- ⚠️ {_label(r, many)}: {r.status.value} ({r.why or 'not blocking'}: does not "
+            f"block){': ' + r.counts if r.counts else ''}"
+        )
     for r in other:
         reason = r.message.splitlines()[0] if r.message else r.status.value
         lines.append(f"- ⏭️ {_label(r, many)}: {r.status.value} ({reason})")
+    origins = [r for r in results if r.origin]
+    if origins:
+        lines.extend(["", "Plan from CI:", ""])
+        lines.extend(f"- {_label(r, many)}: {code(r.origin)}" for r in origins)
     lines.extend(["", f"**Verdict:** {verdict(results)} (exit {exit_code})", ""])
     return lines
 
@@ -258,7 +268,7 @@ def _fix_section(results: Sequence[CheckResult], many: bool) -> list[str]:
     lines = ["## Recommended fix", ""]
     rerun_only: list[str] = []
     for r in results:
-        if not r.status.blocks:
+        if not r.status.blocks or not r.blocking:
             continue
         label = _label(r, many)
         if r.status is Status.ERROR:
@@ -302,7 +312,7 @@ def render(info: RunInfo, results: Sequence[CheckResult]) -> str:
     lines = [f"# {title}", "", f"guardrail {info.version}: {info.target}", ""]
     lines += [f"> note: {n}" for n in info.notes]
     lines += _summary(info, results, many)
-    failing = [r for r in results if r.status.blocks]
+    failing = [r for r in results if r.status.blocks and r.blocking]
     if failing:
         lines += ["## Failing checks", ""]
         for r in failing:

@@ -60,7 +60,14 @@ def _project_file(project: str) -> str:
 def _invocation(r: CheckResult) -> dict[str, Any]:
     inv: dict[str, Any] = {
         "executionSuccessful": r.status is not Status.ERROR,
-        "properties": {"check": r.check, "project": r.project, "status": r.status.value},
+        "properties": {
+            "check": r.check,
+            "project": r.project,
+            "status": r.status.value,
+            "blocking": r.blocking,
+            "why": r.why,
+            "origin": r.origin,
+        },
     }
     if r.command:
         inv["commandLine"] = " ".join(r.command)
@@ -87,10 +94,10 @@ def _run(tool: str, version: str, results: Sequence[CheckResult]) -> dict[str, A
             item: dict[str, Any] = {
                 "ruleId": f.code,
                 "ruleIndex": index[f.code],
-                "level": "error" if f.blocking else "warning",
+                "level": "error" if f.blocking and r.blocking else "warning",
                 "message": {"text": f.message or f.code},
                 "locations": [_location(f, r.project)],
-                "properties": {"check": f.check, "fixable": f.fixable},
+                "properties": {"check": f.check, "fixable": f.fixable, "blocking": r.blocking},
             }
             if f.test_id:
                 item["properties"]["test_id"] = f.test_id

@@ -24,6 +24,13 @@ def finding_line(f: Finding) -> str:
     return f"{f.location()}: {f.code} {f.message}".rstrip()
 
 
+def not_blocking(result: CheckResult) -> str:
+    """``(not in CI: does not block)`` for a failure that does not block; "" otherwise."""
+    if result.blocking or not result.status.blocks:
+        return ""
+    return f"({result.why or 'not blocking'}: does not block)"
+
+
 def _status_line(result: CheckResult, many: bool) -> str:
     label = _label(result, many)
     duration = " " * 7 if result.status is Status.SKIPPED else f"{result.duration:6.2f}s"
@@ -32,6 +39,10 @@ def _status_line(result: CheckResult, many: bool) -> str:
     if result.status in (Status.SKIPPED, Status.NOT_RUN):
         detail = first_message_line
     mark = MARK[result.status]
+    aside = not_blocking(result)
+    if aside:
+        mark = "warn"
+        detail = f"{detail} {aside}".strip()
     return f"  {mark:<5} {label:<24} {result.status.value:<8} {duration}  {detail}".rstrip()
 
 
@@ -44,6 +55,8 @@ def _findings_block(result: CheckResult, many: bool, limit: int) -> list[str]:
     if not blocking and not other and not result.message and not result.output_tail:
         return lines
     header = f"{_label(result, many)} {result.status.value}"
+    if not_blocking(result):
+        header += f" {not_blocking(result)}"
     if result.tool_version:
         header += f" ({result.tool} {result.tool_version})"
     lines.append(header + ":")
@@ -66,13 +79,33 @@ def _findings_block(result: CheckResult, many: bool, limit: int) -> list[str]:
     return lines
 
 
+def origin_lines(results: Sequence[CheckResult], many: bool) -> list[str]:
+    """Where each check's command came from, when the plan comes from CI:
+    ``mypy: .github/workflows/ci.yml:46 -> Makefile:12``."""
+    if not any(r.origin for r in results):
+        return []
+    lines = ["  plan from CI:"]
+    for r in results:
+        if r.origin:
+            lines.append(f"    {_label(r, many)}: {r.origin}")
+        elif r.why and r.status is not Status.SKIPPED:
+            lines.append(f"    {_label(r, many)}: {r.why} (the guardrail's defaults)")
+    return lines
+
+
 def verdict(results: Sequence[CheckResult]) -> str:
     code = exit_code_for(list(results))
     many = len({r.project for r in results}) > 1
+    aside = [_label(r, many) for r in results if not_blocking(r)]
     if code == 0:
         ran = [r for r in results if r.status is Status.PASSED]
+        if aside:
+            return (
+                f"{len(ran)} checks passed; {', '.join(aside)} did not, and does not block: "
+                "the push may go ahead."
+            )
         return f"All {len(ran)} checks passed: the push may go ahead."
-    failing = [_label(r, many) for r in results if r.status.blocks]
+    failing = [_label(r, many) for r in results if r.status.blocks and r.blocking]
     kind = "could not run" if code == 2 else "failed"
     return f"Push blocked: {', '.join(failing)} {kind if len(failing) == 1 else 'did not pass'}."
 
@@ -96,6 +129,7 @@ def render(
         )
         if p.warning:
             lines.append(f"  warning: {p.warning}")
+    lines.extend(origin_lines(results, many))
     if info.cached:
         lines.append(f"  {info.cached}")
     lines.append("")
