@@ -484,3 +484,31 @@ def test_filters_the_guardrail_does_not_evaluate_check_every_project(tmp_path: P
     trigger = push_trigger(repo, read_ci(repo))
     assert trigger is not None
     assert not trigger(".", frozenset({"docs/a.md"})) and trigger(".", frozenset({"src/a.py"}))
+
+
+FIXING_HOOK = {
+    "pyproject.toml": PROJECT.format(name="app"),
+    ".pre-commit-config.yaml": "repos:\n  - repo: local\n    hooks:\n"
+    "      - id: ruff\n        name: ruff\n        entry: ruff check --fix\n"
+    "        language: system\n        types_or: [python, pyi]\n",
+    "src/app.py": GOOD,
+    CI: workflow("uses: pre-commit/action@v3.0.1"),
+}
+
+
+def test_a_pre_commit_hook_that_fixes_fails_as_pre_commit_fails_it(
+    tmp_path: Path, guardrail: Any, project_venv: Path
+) -> None:
+    """`ruff check --fix` as a hook: the fix leaves nothing to report, but pre-commit fails a
+    hook that changes files, so CI fails; the guardrail blocks too, and the files stay as
+    they are."""
+    repo = make_repo(tmp_path / "repo", FIXING_HOOK, venv=project_venv)
+    command = "python -m pre_commit run --all-files"
+    _commit(repo, {"src/app.py": UNUSED_IMPORT})
+    run = guardrail(repo, "run", "--no-cache", "--only", "ruff-check")
+    assert (run.code, oracle(repo, ".", command)) == (1, 1), run
+    assert "src/app.py:1:8: F401" in run.out and "a fix fails CI's command" in run.out, run
+    assert (repo / "src/app.py").read_text() == UNUSED_IMPORT
+    _commit(repo, {"src/app.py": GOOD})
+    run = guardrail(repo, "run", "--no-cache", "--only", "ruff-check")
+    assert (run.code, oracle(repo, ".", command)) == (0, 0), run
