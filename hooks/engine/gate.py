@@ -188,7 +188,9 @@ def run_tree(
         info = replace(info, notes=(*info.notes, *copied.notes))
     if writers and where:
         info = replace(info, notes=(*info.notes, *_writer_notes(writers, where)))
-    if verdicts is not None:
+    info = replace(info, projects=ran_tools(info.projects, results))
+    cacheable = all(s.cacheable for s in steps if isinstance(s, Invocation))
+    if verdicts is not None and cacheable:
         verdicts.record(results)
     return RunOutcome(info, results)
 
@@ -209,6 +211,21 @@ def _plan(
     derived = derive(root, projects, ci_plan, options.org)
     planned = plan(projects, only=options.only, skip=options.skip, decisions=derived.decisions)
     return projects, planned, derived.notes
+
+
+def ran_tools(
+    projects: Sequence[ProjectInfo], results: Sequence[CheckResult]
+) -> tuple[ProjectInfo, ...]:
+    """Each project's tools as they ran: a version CI pins replaces the one found before the
+    run (``ruff 0.12.11 (pinned by .pre-commit-config.yaml:5)``)."""
+    ran: dict[tuple[str, str], tuple[str, str, str]] = {}
+    for r in results:
+        if r.tool and r.tool_version and r.tool_source:
+            ran.setdefault((r.project, r.tool), (r.tool, r.tool_version, r.tool_source))
+    return tuple(
+        replace(p, tools=tuple(ran.get((p.rel, name), (name, v, src)) for name, v, src in p.tools))
+        for p in projects
+    )
 
 
 def _writer_notes(writers: Sequence[Invocation], where: str) -> list[str]:
