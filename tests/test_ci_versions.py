@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ from hooks.findings import CheckResult, RunInfo, Status
 from hooks.layers import HookArgs
 from hooks.projects import Project, Tool, load_projects
 from hooks.report.terminal import render
-from tests.fixtures import make_repo
+from tests.fixtures import make_repo, venv_python
 
 OLD_RUFF = "0.8.6"
 PIN_LINE = ".pre-commit-config.yaml:3"
@@ -216,3 +217,54 @@ def test_the_verdict_key_holds_the_pinned_version(tmp_path: Path, project_venv: 
     keys = {key(None), key(_pinned("0.8.6")), key(_pinned("0.12.11"))}
     assert len(keys) == 3
     assert key(_pinned("0.8.6")) == key(_pinned("0.8.6"))
+
+
+MYPY = "1.13.0"
+PYDANTIC = "2.11.7"
+PYDANTIC_MODEL = (
+    'from pydantic import BaseModel\n\n\nclass Model(BaseModel):\n    x: int\n\n\nModel(x="1")\n'
+)
+
+
+@pytest.fixture(scope="session")
+def pydantic_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project env with pydantic (whose mypy plugin the project's config names), no mypy."""
+    where = tmp_path_factory.mktemp("pydantic") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(where)], check=True, capture_output=True)
+    subprocess.run(
+        [str(venv_python(where)), "-m", "pip", "install", "-q", f"pydantic=={PYDANTIC}"],
+        check=True,
+        capture_output=True,
+    )
+    return where
+
+
+@pytest.mark.slow
+def test_a_pinned_mypy_keeps_the_project_interpreter_and_loads_its_plugins(
+    tmp_path: Path, pydantic_venv: Path
+) -> None:
+    """CI pins mypy 1.13.0; the project's mypy config names pydantic's plugin. The pinned mypy
+    gets pydantic (the version the project has) beside it, so the plugin loads and accepts
+    ``Model(x="1")``; it still checks against the project's interpreter."""
+    files = {
+        "pyproject.toml": '[project]\nname = "demo"\nversion = "0"\n',
+        "mypy.ini": "[mypy]\nstrict = True\nplugins = pydantic.mypy\n",
+        "demo/__init__.py": PYDANTIC_MODEL,
+    }
+    root = make_repo(tmp_path / "repo", files, venv=pydantic_venv)
+    project = _project(root)
+    pin = CiPin(MYPY, "requirements-dev.txt:2")
+
+    result = execute_one(Planned(project, "mypy", ci=CiStep((), "ci.yml:3", pin=pin)))
+
+    assert result.status is Status.PASSED, result
+    assert (result.tool_version, result.tool_source) == (MYPY, f"pinned by {pin.origin}")
+    python = result.command.index("--python-executable")
+    assert result.command[python + 1] == project.interpreter.python
+    by_hand = subprocess.run(
+        [*result.command[:3], "--python-executable", project.interpreter.python, "demo"],
+        cwd=root,
+        capture_output=True,
+        check=False,
+    )
+    assert by_hand.returncode == 0, by_hand
