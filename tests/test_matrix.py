@@ -119,10 +119,12 @@ def test_a_version_mypy_cannot_check_is_named_and_does_not_block(
 ) -> None:
     root = _repo(tmp_path, project_venv, {"demo/__init__.py": "X = 1\n"})
 
-    result = _run(root, "mypy", "3.2", "3.11")
+    result = _run(root, "mypy", "3.2", "pypy3.10", "3.11.4")
 
     assert result.status is Status.PASSED, result
     assert "warning: not checked under 3.2: this mypy says" in result.message
+    assert "mypy not run for 'pypy3.10' of CI's matrix: not a CPython version" in result.message
+    assert result.command[-3:] == ("--python-version", "3.2", "demo")
 
 
 @pytest.mark.slow

@@ -190,7 +190,17 @@ def _matrix(
             "python_version, so mypy checks one version, as in every CI job"
         )
         return ("",), (note,) if len(wanted) > 1 else ()
-    return wanted, ()
+    found = {v: _CPYTHON.fullmatch(v.strip()) for v in wanted}
+    usable = tuple(dict.fromkeys(f"{m[1]}.{m[2]}" for m in found.values() if m is not None))
+    notes = tuple(
+        f"warning: mypy not run for {v!r} of CI's matrix: not a CPython version (X.Y)"
+        for v, m in found.items()
+        if m is None
+    )
+    return (usable or ("",)), notes
+
+
+_CPYTHON = re.compile(r"(\d+)\.(\d+)(?:\.\d+)?(?:-dev)?")
 
 
 _UNSUPPORTED = re.compile(r"argument --python-version: (?P<why>.+)$", re.MULTILINE)
