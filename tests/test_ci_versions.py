@@ -255,7 +255,7 @@ def test_a_pinned_mypy_keeps_the_project_interpreter_and_loads_its_plugins(
     project = _project(root)
     pin = CiPin(MYPY, "requirements-dev.txt:2")
 
-    result = execute_one(Planned(project, "mypy", ci=CiStep((), "ci.yml:3", pin=pin)))
+    result = execute_one(Planned(project, "mypy", ci=CiStep(("demo",), "ci.yml:3", pin=pin)))
 
     assert result.status is Status.PASSED, result
     assert (result.tool_version, result.tool_source) == (MYPY, f"pinned by {pin.origin}")

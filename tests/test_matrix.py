@@ -71,7 +71,9 @@ def _project(root: Path) -> Project:
 
 
 def _run(root: Path, check: str, *versions: str) -> CheckResult:
-    ci = CiStep(argv=(), origin=".github/workflows/ci.yml:9", python_versions=versions)
+    # CI's command: `mypy demo`, `pytest`.
+    argv = ("demo",) if check == "mypy" else ()
+    ci = CiStep(argv=argv, origin=".github/workflows/ci.yml:9", python_versions=versions)
     return execute_one(Planned(_project(root), check, ci=ci))
 
 
