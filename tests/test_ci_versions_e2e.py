@@ -38,18 +38,20 @@ def _run(
     return root, guardrail(root, "run", "--no-cache", "--only", check)
 
 
+PINNED_RUFF = {
+    ".pre-commit-config.yaml": (
+        "repos:\n  - repo: https://github.com/astral-sh/ruff-pre-commit\n"
+        "    rev: v0.8.6\n    hooks:\n      - id: ruff-format\n"
+    ),
+    CI: workflow("run: pip install pre-commit", "run: pre-commit run --all-files"),
+}
+
+
 @pytest.mark.slow
 def test_the_ruff_pinned_in_pre_commit_config_is_the_ruff_that_runs(
     tmp_path: Path, project_venv: Path, guardrail: Any
 ) -> None:
-    files = {
-        ".pre-commit-config.yaml": (
-            "repos:\n  - repo: https://github.com/astral-sh/ruff-pre-commit\n"
-            "    rev: v0.8.6\n    hooks:\n      - id: ruff-format\n"
-        ),
-        CI: workflow("run: pip install pre-commit", "run: pre-commit run --all-files"),
-        "demo/__init__.py": 'MESSAGE = "hello " "world"\n',
-    }
+    files = {**PINNED_RUFF, "demo/__init__.py": 'MESSAGE = "hello " "world"\n'}
     root, run = _run(tmp_path, project_venv, guardrail, files, "ruff-format")
 
     (pin,) = {c.pin for c in read_ci(root).checks if c.check == "ruff-format"}
@@ -57,6 +59,21 @@ def test_the_ruff_pinned_in_pre_commit_config_is_the_ruff_that_runs(
 
     assert run.code == 0, run
     assert f"ruff 0.8.6 (pinned by {pin.origin})" in run.out
+
+
+@pytest.mark.slow
+def test_guardrail_fix_formats_with_the_ruff_ci_pins(
+    tmp_path: Path, project_venv: Path, guardrail: Any
+) -> None:
+    """ruff 0.8.6 keeps the two strings apart; the bundled ruff would join them, which CI's
+    pinned ruff accepts too, but is not what CI's version writes."""
+    files = {**PINNED_RUFF, "demo/__init__.py": 'MESSAGE = ( "hello "  "world" )\n'}
+    root = make_repo(tmp_path / "repo", {"pyproject.toml": PROJECT, **files}, venv=project_venv)
+
+    run = guardrail(root, "fix")
+
+    assert (root / "demo" / "__init__.py").read_text() == 'MESSAGE = "hello " "world"\n'
+    assert run.code == 0, run
 
 
 @pytest.mark.slow

@@ -130,7 +130,7 @@ def run_tree(
     ``throwaway`` (a push snapshot); otherwise every check runs on a ``copy`` of it, the writer
     first. Without either, such a check is an error: the user's tree is never written.
     """
-    projects, planned, ci_notes = _plan(root, options, select=select, env_root=env_root)
+    projects, planned, ci_notes = plan_tree(root, options, select=select, env_root=env_root)
     if not projects and select is None:
         raise GuardrailError(f"{root}: no Python project found (no pyproject.toml)")
     fail_fast = (
@@ -175,7 +175,7 @@ def run_tree(
         where = ""
     else:
         with copy() as copied:
-            projects, planned, _ = _plan(
+            projects, planned, _ = plan_tree(
                 copied.path, options, select=select, env_root=env_root or root
             )
             if before_run is not None:
@@ -195,7 +195,7 @@ def run_tree(
     return RunOutcome(info, results)
 
 
-def _plan(
+def plan_tree(
     root: Path, options: RunOptions, *, select: ProjectFilter | None, env_root: Path | None
 ) -> tuple[list[Project], list[Planned], tuple[str, ...]]:
     """The projects under ``root``, their planned checks and the notes on the plan: from CI's
