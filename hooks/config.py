@@ -8,6 +8,7 @@ folds them into one :class:`ProjectConfig`.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,10 @@ PUSH_CHOICES = ("always", "changed")
 DEFAULT_TIMEOUT = 600.0
 
 Layer = dict[str, Any]
+
+ENFORCED = "enforced"
+"""A layer's entry naming the keys it enforces (the organisation's ``--enforce``): not a setting,
+but what lets the keys it names win over CI (``tools = "bundled"`` over CI's pinned versions)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +48,8 @@ class ProjectConfig:
     cache: bool = True
     tools: str = "project"
     pass_env: tuple[str, ...] = ()
+    python_versions: tuple[str, ...] | None = None
+    tools_over_ci: str = ""
     settings: Mapping[str, CheckSettings] = field(
         default_factory=lambda: {c: CheckSettings() for c in CHECKS}
     )
@@ -95,6 +102,13 @@ def _tools(v: object) -> str:
     return str(v)
 
 
+def _python_versions(v: object) -> tuple[str, ...]:
+    versions = _str_list(v)
+    if not versions or not all(re.fullmatch(r"3\.\d+", x) for x in versions):
+        raise TypeError('a non-empty list of Python versions written "3.X", such as ["3.12"]')
+    return tuple(dict.fromkeys(versions))
+
+
 def _push(v: object) -> str:
     if v not in PUSH_CHOICES:
         raise TypeError('"always" (every push) or "changed" (pushes that change the folder)')
@@ -134,6 +148,7 @@ PROJECT_KEYS: dict[str, Validator] = {
     "cache": _bool,
     "tools": _tools,
     "pass_env": _env_names,
+    "python_versions": _python_versions,
 }
 COMMON_CHECK_KEYS: dict[str, Validator] = {"args": _str_list, "timeout": _positive_number}
 CHECK_KEYS: dict[str, dict[str, Validator]] = {

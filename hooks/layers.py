@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hooks.config import CHECKS, PROJECT_KEYS, Layer, load_project_layer
+from hooks.config import CHECKS, ENFORCED, PROJECT_KEYS, Layer, load_project_layer
 from hooks.errors import GuardrailError
 from hooks.projects import discover
 
@@ -35,7 +35,9 @@ class HookArgs:
 
     @property
     def layers(self) -> tuple[Layer, ...]:
-        return (self.layer,) if self.layer else ()
+        if not self.layer:
+            return ()
+        return ({**self.layer, ENFORCED: self.enforced},) if self.enforced else (self.layer,)
 
     @property
     def notes(self) -> tuple[str, ...]:

@@ -9,12 +9,19 @@ import re
 import shutil
 import sys
 import sysconfig
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from hooks import probes, proc
-from hooks.config import Layer, ProjectConfig, load_project_layer, resolve, root_projects
+from hooks.config import (
+    ENFORCED,
+    Layer,
+    ProjectConfig,
+    load_project_layer,
+    resolve,
+    root_projects,
+)
 from hooks.errors import GuardrailError
 
 SKIP_DIRS = frozenset(
@@ -413,6 +420,17 @@ def with_extra(repo_root: Path, found: tuple[str, ...], extra: Iterable[str]) ->
     return tuple(sorted({*found, *more}, key=lambda rel: (rel != ".", rel)))
 
 
+def _bundled_over_ci(layers: Sequence[Layer], own: Layer, path: Path) -> str:
+    """Where ``tools = "bundled"`` comes from when it beats CI's pinned versions: the project's
+    own ``[tool.guardrail]``, or an organisation layer that enforces it; "" when it does not
+    (an organisation's default, which CI's pins override)."""
+    if "tools" in own:
+        return f"[tool.guardrail] tools in {path / 'pyproject.toml'}"
+    if any("tools" in layer and "tools" in layer.get(ENFORCED, ()) for layer in layers):
+        return "the hook args' --enforce tools"
+    return ""
+
+
 def load_projects(
     repo_root: Path,
     extra_layers: Iterable[Layer] = (),
@@ -434,7 +452,10 @@ def load_projects(
     envs = env_root if env_root is not None else repo_root
     for rel in with_extra(repo_root, discover(repo_root), extra):
         path = repo_root / rel if rel != "." else repo_root
-        config = resolve([*layers, load_project_layer(path, repo_root=rel == ".")])
+        own = load_project_layer(path, repo_root=rel == ".")
+        config = resolve([*layers, own])
+        if config.tools == "bundled":
+            config = replace(config, tools_over_ci=_bundled_over_ci(layers, own, path))
         if select is not None and not select(rel, config):
             continue
         key = (str(path), config.python)

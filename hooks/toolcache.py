@@ -371,7 +371,7 @@ def mypy_plugins(
     shown = _rel(path, repo_root)
     modules = tuple(
         entry.partition(":")[0]
-        for entry in _plugin_entries(_mypy_settings(path).get("plugins"))
+        for entry in _plugin_entries(toolconfig.mypy_settings(path).get("plugins"))
         if not _FILE_PLUGIN.search(entry)
     )
     if not modules:
@@ -400,21 +400,6 @@ def _rel(path: Path, root: Path) -> str:
     except ValueError:
         return str(path)
     return rel or "."
-
-
-def _mypy_settings(path: Path) -> Mapping[str, object]:
-    """mypy's settings in any of its config formats: ``[tool.mypy]`` of a TOML file, ``[mypy]``
-    of an INI file (mypy.ini, setup.cfg, or any name CI's ``--config-file`` gives)."""
-    if not path.is_file():
-        return {}
-    if path.suffix == ".toml":
-        tool = toolconfig.load_toml(path).get("tool")
-        found = tool.get("mypy") if isinstance(tool, dict) else None
-        return found if isinstance(found, dict) else {}
-    parser = toolconfig.load_ini(path)
-    if parser is None or not parser.has_section("mypy"):
-        return {}
-    return dict(parser.items("mypy"))
 
 
 def _plugin_entries(value: object) -> tuple[str, ...]:

@@ -96,6 +96,21 @@ def mypy_config(folder: Path) -> tuple[str, Mapping[str, Any]] | None:
     return None
 
 
+def mypy_settings(path: Path) -> Mapping[str, object]:
+    """mypy's settings in any of its config formats: ``[tool.mypy]`` of a TOML file, ``[mypy]``
+    of an INI file (mypy.ini, setup.cfg, or any name CI's ``--config-file`` gives)."""
+    if not path.is_file():
+        return {}
+    if path.suffix == ".toml":
+        tool = load_toml(path).get("tool")
+        found = tool.get("mypy") if isinstance(tool, dict) else None
+        return found if isinstance(found, dict) else {}
+    parser = load_ini(path)
+    if parser is None or not parser.has_section("mypy"):
+        return {}
+    return dict(parser.items("mypy"))
+
+
 def mypy_names_targets(folder: Path) -> bool:
     """Whether mypy's config names what to check (``files``, ``packages`` or ``modules``)."""
     found = mypy_config(folder)

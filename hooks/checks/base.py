@@ -12,7 +12,7 @@ import functools
 import json
 import os
 import signal
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
@@ -105,6 +105,15 @@ class Invocation:
     throwaway copy, before the checks after it. ``before``: a read-only command run first in the
     same folder, whose stdout the parser gets as ``ToolOutput.before`` (ruff's findings at the
     lines of the files as they were, before the fixes).
+
+    A check that runs more than one command (the Python matrix, a coverage gate after the tests)
+    lists the others in ``then``: the engine runs them one after another, in the same folder,
+    each parsed by its ``parser`` (None: the check module's), and merges the outcomes
+    (:func:`hooks.engine.run.merge`). ``label`` names a run in the merged findings
+    (``Python 3.12``); ``after_pass``: it runs only when the run before it passed, as a CI step
+    after a failed one does not run. ``notes`` are shown with the result (a pinned tool that
+    could not be installed, an interpreter not found); ``cacheable`` False keeps a green result
+    out of the verdict cache (it ran something else than CI pins).
     """
 
     check: str
@@ -120,6 +129,21 @@ class Invocation:
     exclusive: str | None = None
     writes: bool = False
     before: tuple[str, ...] | None = None
+    label: str = ""
+    then: tuple[Invocation, ...] = ()
+    parser: Parser | None = None
+    after_pass: bool = False
+    notes: tuple[str, ...] = ()
+    scratch: bool = False
+    cacheable: bool = True
+
+
+Parser = Callable[[ToolOutput, ParseContext], "Outcome"]
+"""A parser for one command's output (a check module's ``parse``, or a follow-up's own)."""
+
+SCRATCH = "{guardrail-scratch}"
+"""In an :class:`Invocation` with ``scratch``, stands in argv and env values for a folder the
+engine makes for that run and removes after it (coverage's data file, a report it writes)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +163,9 @@ class CiGate:
 
     ``kind`` is ``pytest-cov`` (pytest itself fails under it) or ``coverage`` (a separate
     ``coverage report ...`` command after the tests, whose arguments after ``coverage`` are
-    ``argv``). ``origin`` is the ``file:line`` that sets the threshold.
+    ``argv``). ``origin`` is the ``file:line`` that sets the threshold. ``advisory``: CI's step
+    cannot fail the job. ``combined``: CI compares the total of data combined from several jobs
+    (``coverage combine``), which no local run reproduces.
     """
 
     kind: str
@@ -148,6 +174,7 @@ class CiGate:
     argv: tuple[str, ...] = ()
     config: str | None = None
     advisory: bool = False
+    combined: bool = False
 
 
 @dataclass(frozen=True, slots=True)

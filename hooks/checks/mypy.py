@@ -7,12 +7,15 @@ traceback, death by a signal. Any other output is shown, never judged.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from hooks import toolconfig
+from hooks.checks import versions
 from hooks.checks.base import (
     CiStep,
     Invocation,
@@ -113,7 +116,14 @@ def plan(project: Project, ci: CiStep | None = None) -> Invocation | Outcome:
             message="mypy's configuration has booleans written as strings, which mypy may "
             "ignore with only a warning (strict silently off):\n" + "\n".join(problems),
         )
-    tool = mypy_tool(project)
+    default = mypy_tool(project)
+    extras: tuple[str, ...] = ()
+    plugin_notes: tuple[str, ...] = ()
+    pin = ci.pin if ci is not None else None
+    if pin is not None and (default is None or default.version != pin.version):
+        extras, plugin_notes = versions.mypy_extras(project, ci)
+    chosen = versions.tool_for(project, NAME, default, ci, extras=extras)
+    tool = chosen.tool
     if tool is None:
         return Outcome(
             Status.ERROR,
@@ -125,9 +135,9 @@ def plan(project: Project, ci: CiStep | None = None) -> Invocation | Outcome:
         fmt: tuple[str, ...] = ("-O", "json")
     else:
         fmt = ("--show-column-numbers", "--show-error-codes", "--no-pretty", "--no-error-summary")
+    head = (*tool.argv, *fmt, "--python-executable", project.interpreter.python)
     # CI's arguments (options and targets, the precedence applied) replace the project's.
-    given = ci.argv if ci is not None else (*settings.args, *targets(project))
-    argv = (*tool.argv, *fmt, "--python-executable", project.interpreter.python, *given)
+    rest = ci.argv if ci is not None else (*settings.args, *targets(project))
     env = {"PYTHONDONTWRITEBYTECODE": "1"}
     snapshot_paths = project.snapshot_imports(finders=False)
     if snapshot_paths:
@@ -136,17 +146,78 @@ def plan(project: Project, ci: CiStep | None = None) -> Invocation | Outcome:
         inherited = os.environ.get("PYTHONPATH")
         env["PYTHONPATH"] = os.pathsep.join(p for p in (*snapshot_paths, inherited) if p)
     ctx = context_for(project, NAME)
-    return Invocation(
-        NAME,
-        argv,
-        project.path,
-        ctx,
-        tool.name,
-        tool.version,
-        tool.source,
-        env,
+    matrix, matrix_notes = _matrix(project, ci, rest)
+    runs = [
+        Invocation(
+            NAME,
+            (*head, *(("--python-version", v) if v else ()), *rest),
+            project.path,
+            ctx,
+            tool.name,
+            tool.version,
+            tool.source,
+            env,
+            label=f"Python {v}" if len(matrix) > 1 else "",
+            parser=functools.partial(parse_under, version=v) if v else None,
+        )
+        for v in matrix
+    ]
+    inv = replace(
+        runs[0],
+        then=tuple(runs[1:]),
+        notes=(*plugin_notes, *matrix_notes),
         exclusive=f"mypy:{project.path.resolve()}",
     )
+    return versions.applied(inv, chosen)
+
+
+def _matrix(
+    project: Project, ci: CiStep | None, args: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The ``--python-version`` of each mypy run ("": none given, one run), and a note when the
+    matrix does not vary it. CI's jobs run mypy under each Python of the matrix, which is
+    mypy's default ``python_version``; when mypy's config (or CI's argv) sets it, every job
+    checks the same version, and so does the guardrail, once."""
+    wanted = versions.python_versions(project, ci)
+    if not wanted:
+        return ("",), ()
+    if any(a == "--python-version" or a.startswith("--python-version=") for a in args):
+        return ("",), ()
+    config = versions.mypy_config_path(project, args)
+    if config is not None and "python_version" in toolconfig.mypy_settings(config):
+        note = (
+            f"mypy's config ({context_for(project, NAME).paths(str(config))}) sets "
+            "python_version, so mypy checks one version, as in every CI job"
+        )
+        return ("",), (note,) if len(wanted) > 1 else ()
+    found = {v: _CPYTHON.fullmatch(v.strip()) for v in wanted}
+    usable = tuple(dict.fromkeys(f"{m[1]}.{m[2]}" for m in found.values() if m is not None))
+    notes = tuple(
+        f"warning: mypy not run for {v!r} of CI's matrix: not a CPython version (X.Y)"
+        for v, m in found.items()
+        if m is None
+    )
+    return (usable or ("",)), notes
+
+
+_CPYTHON = re.compile(r"(\d+)\.(\d+)(?:\.\d+)?(?:-dev)?")
+
+
+_UNSUPPORTED = re.compile(r"argument --python-version: (?P<why>.+)$", re.MULTILINE)
+
+
+def parse_under(output: ToolOutput, context: ParseContext, *, version: str) -> Outcome:
+    """mypy run with ``--python-version``: as :func:`parse`, except that a mypy that cannot
+    check that version at all (``Python 3.9 is not supported``) is a version not checked, not a
+    failure: CI's job under it installs a mypy that can."""
+    unsupported = _UNSUPPORTED.search(output.stderr) if output.exit_code == 2 else None
+    if unsupported is not None:
+        return Outcome(
+            Status.NOT_RUN,
+            message=f"warning: not checked under {version}: this mypy says "
+            f"{unsupported['why'].strip()}",
+        )
+    return parse(output, context)
 
 
 def _from_json(obj: dict[str, Any], context: ParseContext) -> Finding | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -9,7 +10,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from hooks import interpreters
+from hooks.checks import versions
 from hooks.checks.base import (
+    SCRATCH,
+    CiGate,
     CiStep,
     Invocation,
     ParseContext,
@@ -22,7 +27,7 @@ from hooks.checks.base import (
     unread,
 )
 from hooks.findings import CHECK_TOOLS, Finding, Outcome, Status, int_or_none, plural
-from hooks.projects import Project, pytest_tool
+from hooks.projects import Interpreter, Project
 
 NAME = "pytest"
 TOOL = CHECK_TOOLS[NAME]
@@ -54,36 +59,235 @@ def code_paths(project: Project) -> tuple[str, ...]:
 
 
 def plan(project: Project, ci: CiStep | None = None) -> Invocation | Outcome:
-    tool = pytest_tool(project)
-    if tool is None:
-        return Outcome(
-            Status.ERROR,
-            message=f"pytest is not installed in the project interpreter "
-            f"{project.interpreter.python} ({project.interpreter.source}): install it there "
-            f"({project.interpreter.python} -m pip install pytest) or set "
-            "[tool.guardrail] python to the interpreter that has the project's test dependencies",
-        )
+    wanted = versions.python_versions(project, ci)
+    pythons, notes = _pythons(project, wanted)
+    # A version not checked here may be found on the next run: its green is not remembered.
+    unchecked = bool(notes)
+    gates = ci.gates if ci is not None else ()
     settings = project.config.check(NAME)
-    extra: tuple[str, ...] = ()
-    if settings.parallel and project.interpreter.has("pytest-xdist"):
-        extra = ("-n", "auto")
-    given = ci.argv if ci is not None else settings.args
-    argv = (*tool.argv, "-p", PLUGIN, *extra, *given)
+    # CI's arguments (the precedence applied) replace the project's.
+    args = ci.argv if ci is not None else settings.args
+    reports = tuple(g for g in gates if g.kind == "coverage" and not g.combined)
+    notes += tuple(_combined_note(g) for g in gates if g.combined)
+    # CI's separate `coverage report` reads data its tests wrote under `coverage run`, unless
+    # its pytest line collects coverage itself (pytest-cov's --cov).
+    wrap = bool(reports) and not any(a == "--cov" or a.startswith("--cov=") for a in args)
+    if reports:
+        kept = [p for p in pythons if p.has("coverage")]
+        notes += tuple(
+            f"not checked under {p.version}: {p.python} lacks coverage, which CI's coverage "
+            f"gate ({reports[0].origin}) runs"
+            for p in pythons
+            if p not in kept
+        )
+        unchecked = unchecked or len(kept) < len(pythons)
+        pythons = kept
+    if not pythons:
+        return _missing(project, notes, needs_coverage=bool(reports))
+    in_pytest = tuple(g for g in gates if g.kind == "pytest-cov" and not g.combined)
     pythonpath = os.pathsep.join((str(PLUGIN_DIR), *code_paths(project)))
-    env = {"PYTHONPATH": pythonpath, "PYTHONDONTWRITEBYTECODE": "1"}
     ctx = context_for(project, NAME, allow_no_tests=settings.allow_no_tests)
-    return Invocation(
-        NAME,
-        argv,
-        project.path,
-        ctx,
-        tool.name,
-        tool.version,
-        tool.source,
-        env,
-        report_file=True,
-        stdout_tail_only=True,
+    runs: list[Invocation] = []
+    for python in pythons:
+        label = f"Python {_major_minor(python.version)}" if len(pythons) > 1 else ""
+        env = {
+            "PYTHONPATH": pythonpath,
+            "PYTHONDONTWRITEBYTECODE": "1",
+            # Coverage data goes to the run's scratch folder, never into the checked tree.
+            "COVERAGE_FILE": f"{SCRATCH}/.coverage{_suffix(python)}",
+        }
+        extra: tuple[str, ...] = ()
+        if settings.parallel and python.has("pytest-xdist"):
+            extra = ("-n", "auto")
+        launcher = ("-m", "coverage", "run", "-m", "pytest") if wrap else ("-m", "pytest")
+        runs.append(
+            Invocation(
+                NAME,
+                (python.python, *launcher, "-p", PLUGIN, *extra, *args),
+                project.path,
+                ctx,
+                "pytest",
+                python.dists.get("pytest", "?"),
+                python.source if len(pythons) > 1 else "project env",
+                env,
+                report_file=True,
+                stdout_tail_only=True,
+                label=label,
+                parser=functools.partial(parse_gated, gates=in_pytest) if in_pytest else None,
+                scratch=True,
+            )
+        )
+        runs.extend(
+            Invocation(
+                NAME,
+                (python.python, "-m", "coverage", *coverage_argv(gate)),
+                project.path,
+                ctx,
+                "coverage",
+                python.dists.get("coverage", "?"),
+                python.source,
+                env,
+                label=label,
+                parser=functools.partial(parse_gate, gate=gate),
+                after_pass=True,
+                scratch=True,
+            )
+            for gate in reports
+        )
+    return replace(runs[0], then=tuple(runs[1:]), notes=notes, cacheable=not unchecked)
+
+
+def _major_minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def _suffix(python: Interpreter) -> str:
+    return "-" + _major_minor(python.version)
+
+
+def _pythons(
+    project: Project, wanted: tuple[str, ...]
+) -> tuple[list[Interpreter], tuple[str, ...]]:
+    """The interpreters the tests run under: one per version of CI's matrix found on this
+    machine (:func:`hooks.interpreters.matrix`), else the project's own; and a loud note for
+    each version that is not checked."""
+    own = project.interpreter
+    if not wanted:
+        return ([own] if own.has("pytest") else []), ()
+    found = interpreters.matrix(wanted, project.path, project.repo_root, own)
+    pythons = [m.interpreter for m in found if m.interpreter is not None]
+    notes = tuple(f"warning: {m.note}" for m in found if m.note)
+    if pythons:
+        return pythons, notes
+    if not own.has("pytest"):
+        return [], notes
+    instead = (
+        f"warning: no Python of CI's matrix ({', '.join(wanted)}) can run the tests here: ran "
+        f"them under the project's interpreter, Python {own.version}, instead"
     )
+    return [own], (*notes, instead)
+
+
+def _missing(project: Project, notes: tuple[str, ...], *, needs_coverage: bool) -> Outcome:
+    python = project.interpreter
+    what, them, install = ("pytest and coverage are", "them", "pytest coverage")
+    if not needs_coverage:
+        what, them, install = ("pytest is", "it", "pytest")
+    message = (
+        f"{what} not installed in the project interpreter {python.python} ({python.source}): "
+        f"install {them} there ({python.python} -m pip install {install}) or set "
+        "[tool.guardrail] python to the interpreter that has the project's test dependencies"
+    )
+    return Outcome(Status.ERROR, message="\n".join((*notes, message)))
+
+
+def _combined_note(gate: CiGate) -> str:
+    threshold = f"{gate.threshold:g}%" if gate.threshold is not None else "its threshold"
+    return (
+        f"not checked: CI's coverage gate ({gate.origin}) compares {threshold} with coverage "
+        "combined from several CI jobs (coverage combine), which one local run cannot reproduce"
+    )
+
+
+_OUTPUT_OPTIONS = {"xml": "-o", "json": "-o", "lcov": "-o", "html": "-d"}
+_DROPPED_OPTIONS = frozenset({"-o", "-d", "--directory", "--data-file"})
+
+
+def coverage_argv(gate: CiGate) -> tuple[str, ...]:
+    """CI's ``coverage <command> ...`` with its data file and the file or folder it writes moved
+    to the scratch folder: the checked tree is never written."""
+    command, *rest = gate.argv or ("report",)
+    kept: list[str] = []
+    skip = False
+    for arg in rest:
+        if skip:
+            skip = False
+            continue
+        name = arg.partition("=")[0]
+        if name in _DROPPED_OPTIONS:
+            skip = "=" not in arg
+            continue
+        kept.append(arg)
+    out = _OUTPUT_OPTIONS.get(command)
+    written = (out, f"{SCRATCH}/coverage-{command}") if out else ()
+    return (command, *kept, *written)
+
+
+_FAIL_UNDER = re.compile(
+    r"Coverage failure: total of (?P<total>[\d.]+) is less than fail-under=(?P<req>[\d.]+)"
+)
+_TOTAL = re.compile(r"^TOTAL\s.*?(?P<total>[\d.]+)%\s*$", re.MULTILINE)
+
+
+def _located(gate: CiGate) -> tuple[str | None, int | None]:
+    """The file and line of the gate's origin (its last hop: where the threshold is set)."""
+    last = gate.origin.split(" -> ")[-1]
+    path, colon, line = last.rpartition(":")
+    if not colon or not line.isdigit():
+        return (last or None), None
+    return path, int(line)
+
+
+def _gate_finding(gate: CiGate, total: str, required: str, where: str) -> Finding:
+    path, line = _located(gate)
+    return Finding(
+        check=NAME,
+        path=path,
+        line=line,
+        column=None,
+        code="coverage",
+        message=f"coverage {total}% is under the threshold {required}% ({where})",
+        blocking=not gate.advisory,
+    )
+
+
+def parse_gate(output: ToolOutput, context: ParseContext, *, gate: CiGate) -> Outcome:
+    """``coverage report`` (or html, xml, json, lcov) with a threshold, as CI runs it after the
+    tests: exit 0 passed; 2 with ``Coverage failure:`` the total is under the threshold, a
+    finding at the line that sets it; anything else could not run."""
+    signalled = killed("coverage", output)
+    if signalled is not None:
+        return signalled
+    where = "--fail-under" if any(a.startswith("--fail-under") for a in gate.argv) else "fail_under"
+    failed = _FAIL_UNDER.search(output.stdout)
+    totals = _TOTAL.findall(output.stdout)
+    if output.exit_code == 0:
+        shown = f"coverage {totals[-1]}%" if totals else "coverage above the threshold"
+        return Outcome(Status.PASSED, counts=shown)
+    if output.exit_code == 2 and failed is not None:
+        finding = _gate_finding(gate, failed["total"], failed["req"], where)
+        counts = f"coverage {failed['total']}% < {failed['req']}%"
+        if gate.advisory:
+            return Outcome(
+                Status.PASSED,
+                (finding,),
+                counts,
+                message=f"CI's coverage step cannot fail the job ({gate.origin})",
+            )
+        return Outcome(Status.FAILED, (finding,), counts)
+    return Outcome(
+        Status.ERROR,
+        message=unread(f"coverage {gate.argv[0] if gate.argv else 'report'}", "failed", output),
+    )
+
+
+def parse_gated(output: ToolOutput, context: ParseContext, *, gates: tuple[CiGate, ...]) -> Outcome:
+    """pytest's outcome, with pytest-cov's ``--cov-fail-under`` / ``fail_under`` failure located
+    at the line of CI's files that sets the threshold."""
+    outcome = parse(output, context)
+    gate = gates[0]
+    findings = tuple(
+        _gate_finding(gate, *_totals(f.message), "--cov-fail-under / fail_under")
+        if f.code == "coverage" and f.path is None
+        else f
+        for f in outcome.findings
+    )
+    return replace(outcome, findings=findings)
+
+
+def _totals(message: str) -> tuple[str, str]:
+    numbers = re.findall(r"([\d.]+)%", message)
+    return (numbers[0], numbers[1]) if len(numbers) >= 2 else ("?", "?")
 
 
 def _counts(counts: dict[str, Any]) -> str:

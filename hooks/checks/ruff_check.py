@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from hooks import proc, toolargs, toolenv
+from hooks.checks import versions
 from hooks.checks.base import (
     CiStep,
     FixMode,
@@ -147,16 +148,22 @@ def fix_mode(
 
 def plan(project: Project, ci: CiStep | None = None) -> Invocation | Outcome:
     if ci is not None:
-        return plan_command(project, ci.argv, via_pre_commit=ci.via_pre_commit)
+        return plan_command(project, ci.argv, via_pre_commit=ci.via_pre_commit, ci=ci)
     return plan_command(project, project.config.check(NAME).args)
 
 
 def plan_command(
-    project: Project, args: Sequence[str], *, via_pre_commit: bool = False
+    project: Project,
+    args: Sequence[str],
+    *,
+    via_pre_commit: bool = False,
+    ci: CiStep | None = None,
 ) -> Invocation | Outcome:
     """The check for ``ruff check`` arguments ``args`` (CI's, else the project's configured ones).
-    ``via_pre_commit``: CI runs it as a pre-commit hook, which fails on any change it makes."""
-    tool = ruff_tool(project)
+    ``via_pre_commit``: CI runs it as a pre-commit hook, which fails on any change it makes.
+    ``ci``: how CI runs it (the ruff version it pins)."""
+    chosen = versions.tool_for(project, "ruff", ruff_tool(project), ci)
+    tool = chosen.tool
     if tool is None:
         return RUFF_MISSING
     forbidden = [a for a in args if a.split("=", 1)[0] in FORBIDDEN_ARGS]
@@ -175,9 +182,10 @@ def plan_command(
     checking = (*tool.argv, "check", "--no-fix", *json_lines, *command.checking, *command.targets)
     ctx = replace(context_for(project, NAME), fix=mode)
     if not mode.writes:
-        return Invocation(NAME, checking, project.path, ctx, tool.name, tool.version, tool.source)
+        inv = Invocation(NAME, checking, project.path, ctx, tool.name, tool.version, tool.source)
+        return versions.applied(inv, chosen)
     applying = (*tool.argv, "check", *json_lines, *command.applying, *command.targets)
-    return Invocation(
+    inv = Invocation(
         NAME,
         applying,
         project.path,
@@ -188,6 +196,7 @@ def plan_command(
         writes=True,
         before=checking,
     )
+    return versions.applied(inv, chosen)
 
 
 def _key(f: Finding) -> tuple[str | None, str, str]:

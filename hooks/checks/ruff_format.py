@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from hooks.checks import versions
 from hooks.checks.base import CiStep, Invocation, ParseContext, ToolOutput, context_for
 from hooks.checks.ruff_common import RUFF_MISSING, parse_output, version
 from hooks.findings import CHECK_TOOLS, Outcome, Status, plural
@@ -21,7 +22,8 @@ JSON_SINCE = (0, 16, 0)
 
 
 def plan(project: Project, ci: CiStep | None = None) -> Invocation | Outcome:
-    tool = ruff_tool(project)
+    chosen = versions.tool_for(project, "ruff", ruff_tool(project), ci)
+    tool = chosen.tool
     if tool is None:
         return RUFF_MISSING
     settings = project.config.check(NAME)
@@ -30,7 +32,8 @@ def plan(project: Project, ci: CiStep | None = None) -> Invocation | Outcome:
     given = ci.argv if ci is not None else (*settings.args, ".")
     argv = (*tool.argv, "format", "--check", *fmt, *given)
     ctx = context_for(project, NAME)
-    return Invocation(NAME, argv, project.path, ctx, tool.name, tool.version, tool.source)
+    inv = Invocation(NAME, argv, project.path, ctx, tool.name, tool.version, tool.source)
+    return versions.applied(inv, chosen)
 
 
 def parse(output: ToolOutput, context: ParseContext) -> Outcome:

@@ -222,6 +222,7 @@ def _gates(plan: CiPlan, rel: str, rels: Sequence[str]) -> tuple[CiGate, ...]:
             g.argv,
             g.config,
             g.advisory,
+            g.combined,
         )
         for g in plan.gates
         if owner(g.folder, rels) == rel

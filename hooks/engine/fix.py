@@ -1,9 +1,10 @@
 """``guardrail fix``: apply the safe fixers, then rerun the chain to show what is left.
 
 The fixers are ``ruff check --fix`` (safe fixes only, as ruff defines them) and ``ruff format``,
-run in each project's folder with the project's ruff. They rewrite the user's files, which is why
-this is a command of its own and never part of the hook. What changed is found by comparing the
-content of every file ruff considers (``ruff check --show-files``) before and after each fixer.
+run in each project's folder with the project's ruff, or the version CI pins. They rewrite the
+user's files, which is why this is a command of its own and never part of the hook. What changed
+is found by comparing the content of every file ruff considers (``ruff check --show-files``)
+before and after each fixer.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hooks import proc, toolenv
-from hooks.checks.base import PathMap, tail
-from hooks.engine.gate import Copy, RunOptions, RunOutcome, run_tree
+from hooks.checks import versions
+from hooks.checks.base import CiStep, PathMap, tail
+from hooks.engine.gate import Copy, RunOptions, RunOutcome, plan_tree, run_tree
 from hooks.errors import GuardrailError
 from hooks.findings import CheckResult
-from hooks.projects import Project, load_projects, ruff_tool
+from hooks.projects import Project, ruff_tool
 
 FIX_TIMEOUT = 600.0
 
@@ -79,9 +81,10 @@ def _changed(before: Mapping[str, str | None], after: Mapping[str, str | None]) 
     return sorted(f for f in after if before.get(f) != after[f])
 
 
-def fix_project(project: Project) -> list[FixStep]:
-    """Run both fixers in one project; each step records the files it changed."""
-    tool = ruff_tool(project)
+def fix_project(project: Project, ci: CiStep | None = None) -> list[FixStep]:
+    """Run both fixers in one project; each step records the files it changed. ``ci``: how CI
+    runs ruff there, whose pinned version then fixes (another ruff formats differently)."""
+    tool = versions.tool_for(project, "ruff", ruff_tool(project), ci).tool
     if tool is None:
         return [
             FixStep(
@@ -123,12 +126,17 @@ def fix_tree(
 ) -> FixOutcome:
     """Fix every project, then run the checks (on ``copy`` where CI's ruff check rewrites files:
     with unsafe fixes on, it still would)."""
-    projects = load_projects(root, options.layers)
+    projects, planned, _ = plan_tree(root, options, select=None, env_root=None)
     if not projects:
         raise GuardrailError(f"{root}: no Python project found (no pyproject.toml)")
+    pinned = {
+        p.project.rel: p.ci
+        for p in planned  # ruff-format comes later: its pin wins, it decides the formatting
+        if p.check in ("ruff-check", "ruff-format") and p.ci is not None and p.ci.pin is not None
+    }
     steps: list[FixStep] = []
     for project in projects:
-        steps.extend(fix_project(project))
+        steps.extend(fix_project(project, pinned.get(project.rel)))
     run = run_tree(
         root,
         options,

@@ -130,7 +130,7 @@ def run_tree(
     ``throwaway`` (a push snapshot); otherwise every check runs on a ``copy`` of it, the writer
     first. Without either, such a check is an error: the user's tree is never written.
     """
-    projects, planned, ci_notes = _plan(root, options, select=select, env_root=env_root)
+    projects, planned, ci_notes = plan_tree(root, options, select=select, env_root=env_root)
     if not projects and select is None:
         raise GuardrailError(f"{root}: no Python project found (no pyproject.toml)")
     fail_fast = (
@@ -175,7 +175,7 @@ def run_tree(
         where = ""
     else:
         with copy() as copied:
-            projects, planned, _ = _plan(
+            projects, planned, _ = plan_tree(
                 copied.path, options, select=select, env_root=env_root or root
             )
             if before_run is not None:
@@ -188,12 +188,14 @@ def run_tree(
         info = replace(info, notes=(*info.notes, *copied.notes))
     if writers and where:
         info = replace(info, notes=(*info.notes, *_writer_notes(writers, where)))
-    if verdicts is not None:
+    info = replace(info, projects=ran_tools(info.projects, results))
+    cacheable = all(s.cacheable for s in steps if isinstance(s, Invocation))
+    if verdicts is not None and cacheable:
         verdicts.record(results)
     return RunOutcome(info, results)
 
 
-def _plan(
+def plan_tree(
     root: Path, options: RunOptions, *, select: ProjectFilter | None, env_root: Path | None
 ) -> tuple[list[Project], list[Planned], tuple[str, ...]]:
     """The projects under ``root``, their planned checks and the notes on the plan: from CI's
@@ -209,6 +211,21 @@ def _plan(
     derived = derive(root, projects, ci_plan, options.org)
     planned = plan(projects, only=options.only, skip=options.skip, decisions=derived.decisions)
     return projects, planned, derived.notes
+
+
+def ran_tools(
+    projects: Sequence[ProjectInfo], results: Sequence[CheckResult]
+) -> tuple[ProjectInfo, ...]:
+    """Each project's tools as they ran: a version CI pins replaces the one found before the
+    run (``ruff 0.12.11 (pinned by .pre-commit-config.yaml:5)``)."""
+    ran: dict[tuple[str, str], tuple[str, str, str]] = {}
+    for r in results:
+        if r.tool and r.tool_version and r.tool_source:
+            ran.setdefault((r.project, r.tool), (r.tool, r.tool_version, r.tool_source))
+    return tuple(
+        replace(p, tools=tuple(ran.get((p.rel, name), (name, v, src)) for name, v, src in p.tools))
+        for p in projects
+    )
 
 
 def _writer_notes(writers: Sequence[Invocation], where: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -39,10 +40,16 @@ class Planned:
     why: str = ""
 
     def key(self) -> tuple[object, ...]:
-        """What the verdict cache keys of this pair: whether it runs, how CI runs it, and
-        whether it blocks."""
+        """What the verdict cache keys of this pair: whether it runs, how CI runs it (its argv,
+        env, files, the version it pins, its coverage gates and Python matrix: a new pin is a
+        new verdict), and whether it blocks."""
         ci = self.ci
-        step = None if ci is None else [list(ci.argv), sorted(ci.env.items()), ci.files]
+        step = None
+        if ci is not None:
+            pin = dataclasses.asdict(ci.pin) if ci.pin is not None else None
+            gates = [dataclasses.asdict(g) for g in ci.gates]
+            extra = [pin, gates, list(ci.python_versions)]
+            step = [list(ci.argv), sorted(ci.env.items()), ci.files, *extra]
         return (self.project.rel, self.check, self.skip_reason is None, self.blocking, step)
 
 

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 
 from hooks import locks, proc, toolenv
-from hooks.checks.base import Check, Invocation, ToolOutput, tail
+from hooks.checks.base import SCRATCH, Check, Invocation, ToolOutput, tail
 from hooks.checks.registry import all_checks
 from hooks.engine.plan import Planned
 from hooks.errors import log_internal_error
-from hooks.findings import CheckResult, Outcome, Status
+from hooks.findings import CheckResult, Finding, Outcome, Status
 from hooks.projects import Project
 
 
@@ -86,71 +88,156 @@ def execute_one(
 def _invoke(
     planned: Planned, module: Check, inv: Invocation, cancel: threading.Event | None
 ) -> CheckResult:
+    """Run the check's commands (``inv`` and its ``then``) in turn and merge their outcomes."""
     settings = planned.project.config.check(planned.check)
-    env = tool_env(planned.project, inv, planned.ci.env if planned.ci is not None else None)
+    ci_env = planned.ci.env if planned.ci is not None else None
+    ran: list[tuple[Invocation, proc.ProcResult, Outcome]] = []
+    runs = (inv, *inv.then)
+    scratch = tempfile.mkdtemp(prefix="guardrail-") if any(r.scratch for r in runs) else None
+    try:
+        with locks.held(inv.exclusive, cancel) if inv.exclusive else nullcontext(True) as ok:
+            if not ok:
+                return _result(planned, Outcome(Status.NOT_RUN, message="cancelled"))
+            for one in runs:
+                if one.after_pass and ran and ran[-1][2].status is not Status.PASSED:
+                    continue
+                res, outcome = _run_one(
+                    planned.project, module, one, settings.timeout, cancel, scratch, ci_env
+                )
+                ran.append((one, res, outcome))
+                if res.missing or res.timed_out or (cancel is not None and cancel.is_set()):
+                    break
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    first = ran[0][1]
+    common: dict[str, object] = {
+        "duration": sum(res.duration for _, res, _ in ran),
+        "exit_code": next((r.returncode for _, r, _ in ran if r.returncode), first.returncode),
+        "command": inv.argv,
+        "cwd": planned.project.rel,
+        "tool": inv.tool,
+        "tool_version": inv.tool_version,
+        "tool_source": inv.tool_source,
+        "raw_output": "\n".join(_raw(one, res, len(ran) > 1) for one, res, _ in ran),
+    }
+    if cancel is not None and cancel.is_set() and not any(r.timed_out for _, r, _ in ran):
+        return _result(
+            planned, Outcome(Status.NOT_RUN, message="cancelled by --fail-fast"), **common
+        )
+    outcome = merge([(one.label, out) for one, _, out in ran])
+    notes = tuple(n for one, _, _ in ran for n in one.notes)
+    if notes:
+        outcome = replace(outcome, message="\n".join((*notes, outcome.message)).strip())
+    tail_text = ""
+    if outcome.status is Status.ERROR:
+        tail_text = "\n".join(
+            t for _, res, _ in ran for t in (tail(res.stdout, 20), tail(res.stderr, 20)) if t
+        )
+    return _result(planned, outcome, output_tail=tail_text, **common)
+
+
+def _raw(inv: Invocation, res: proc.ProcResult, several: bool) -> str:
+    text = "\n".join(t for t in (tail(res.stdout, 300), tail(res.stderr, 100)) if t)
+    if not several:
+        return text
+    head = f"$ {' '.join(inv.argv)}  # exit {res.returncode}"
+    return f"{head}{f' ({inv.label})' if inv.label else ''}\n{text}"
+
+
+def _run_one(
+    project: Project,
+    module: Check,
+    inv: Invocation,
+    timeout: float,
+    cancel: threading.Event | None,
+    scratch: str | None,
+    ci_env: Mapping[str, str] | None,
+) -> tuple[proc.ProcResult, Outcome]:
+    """One command of a check, in its folder with its environment, and what its parser makes
+    of it. A report file exists only for the run; ``scratch`` is the check's scratch folder,
+    shared by its commands (coverage's data file, written by the tests and read by the gate)."""
+    env = tool_env(project, inv, ci_env)
     report_path: str | None = None
+    argv = inv.argv
+    if scratch is not None and inv.scratch:
+        argv = tuple(a.replace(SCRATCH, scratch) for a in argv)
+        env = {k: v.replace(SCRATCH, scratch) for k, v in env.items()}
     if inv.report_file:
         fd, report_path = tempfile.mkstemp(prefix="guardrail-", suffix=".json")
         os.close(fd)
         os.unlink(report_path)
         env["GUARDRAIL_PYTEST_REPORT"] = report_path
     try:
-        with locks.held(inv.exclusive, cancel) if inv.exclusive else nullcontext(True) as ok:
-            if not ok:
-                return _result(planned, Outcome(Status.NOT_RUN, message="cancelled"))
-            before = None
-            if inv.before is not None:
-                res = proc.run(
-                    inv.before, cwd=inv.cwd, env=env, timeout=settings.timeout, cancel=cancel
-                )
-                before = res.stdout
-            if before is None or not (res.missing or res.timed_out or res.signal):
-                res = proc.run(
-                    inv.argv,
-                    cwd=inv.cwd,
-                    env=env,
-                    timeout=settings.timeout,
-                    stdout_tail_only=inv.stdout_tail_only,
-                    cancel=cancel,
-                )
+        before = None
+        if inv.before is not None:
+            res = proc.run(inv.before, cwd=inv.cwd, env=env, timeout=timeout, cancel=cancel)
+            before = res.stdout
+        if before is None or not (res.missing or res.timed_out or res.signal):
+            res = proc.run(
+                argv,
+                cwd=inv.cwd,
+                env=env,
+                timeout=timeout,
+                stdout_tail_only=inv.stdout_tail_only,
+                cancel=cancel,
+            )
         report = None
         if report_path and os.path.exists(report_path):
             report = Path(report_path).read_text(encoding="utf-8", errors="replace")
     finally:
         if report_path and os.path.exists(report_path):
             os.unlink(report_path)
-    common: dict[str, object] = {
-        "duration": res.duration,
-        "exit_code": res.returncode,
-        "command": inv.argv,
-        "cwd": planned.project.rel,
-        "tool": inv.tool,
-        "tool_version": inv.tool_version,
-        "tool_source": inv.tool_source,
-        "raw_output": "\n".join(t for t in (tail(res.stdout, 300), tail(res.stderr, 100)) if t),
-    }
-    if cancel is not None and cancel.is_set() and not res.timed_out:
-        return _result(
-            planned, Outcome(Status.NOT_RUN, message="cancelled by --fail-fast"), **common
-        )
     if res.missing:
-        outcome = Outcome(
-            Status.ERROR, message=f"{inv.tool} could not be started ({inv.argv[0]}): {res.stderr}"
+        return res, Outcome(
+            Status.ERROR, message=f"{inv.tool} could not be started ({argv[0]}): {res.stderr}"
         )
-    elif res.timed_out:
-        outcome = Outcome(
+    if res.timed_out:
+        return res, Outcome(
             Status.ERROR,
-            message=f"timed out after {settings.timeout:g} s; its process group was killed "
-            f"(raise [tool.guardrail.{planned.check}] timeout if it needs longer)",
+            message=f"timed out after {timeout:g} s; its process group was killed "
+            f"(raise [tool.guardrail.{inv.check}] timeout if it needs longer)",
         )
-    else:
-        outcome = module.parse(
-            ToolOutput(res.returncode, res.stdout, res.stderr, report, before), inv.context
-        )
-    tail_text = ""
-    if outcome.status is Status.ERROR:
-        tail_text = "\n".join(t for t in (tail(res.stdout, 20), tail(res.stderr, 20)) if t)
-    return _result(planned, outcome, output_tail=tail_text, **common)
+    parse = inv.parser if inv.parser is not None else module.parse
+    output = ToolOutput(res.returncode, res.stdout, res.stderr, report, before)
+    return res, parse(output, inv.context)
+
+
+_WORST = (Status.ERROR, Status.FAILED, Status.PASSED, Status.NOT_RUN, Status.SKIPPED)
+
+
+def merge(parts: Sequence[tuple[str, Outcome]]) -> Outcome:
+    """One outcome for a check that ran several commands: the worst status; every finding once,
+    naming the runs it came from (``under Python 3.12``) when it did not come from every
+    labelled run; the count lines and messages of each run, by label."""
+    if len(parts) == 1:
+        return parts[0][1]
+    status = next(s for s in _WORST if any(o.status is s for _, o in parts))
+    labels = list(dict.fromkeys(label for label, _ in parts if label))
+    seen: dict[Finding, list[str]] = {}
+    for label, outcome in parts:
+        for f in outcome.findings:
+            runs = seen.setdefault(f, [])
+            if label and label not in runs:
+                runs.append(label)
+    findings = tuple(
+        f
+        if len(labels) < 2 or not runs or len(runs) == len(labels)
+        else replace(f, message=f"{f.message} (under {', '.join(runs)})")
+        for f, runs in seen.items()
+    )
+    by_label: dict[str, list[Outcome]] = {}
+    for label, outcome in parts:
+        by_label.setdefault(label, []).append(outcome)
+    counts: list[str] = []
+    messages: list[str] = []
+    for label, outcomes in by_label.items():
+        shown = ", ".join(dict.fromkeys(o.counts for o in outcomes if o.counts))
+        prefix = f"{label}: " if label and len(by_label) > 1 else ""
+        if shown:
+            counts.append(prefix + shown)
+        messages.extend(prefix + o.message for o in outcomes if o.message)
+    return Outcome(status, findings, "; ".join(counts), "\n".join(messages))
 
 
 def run_all(
