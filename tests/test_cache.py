@@ -401,3 +401,20 @@ def test_old_verdicts_are_pruned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 def test_verdicts_open_needs_a_repository(tmp_path: Path) -> None:
     assert Verdicts.open(tmp_path, tree=None, version="0", projects=[], selected=[]) is None
+
+
+@pytest.mark.parametrize("flag", ["--assume-unchanged", "--skip-worktree"])
+def test_key_hashes_a_hidden_file_edited_to_the_same_size_and_time(
+    tmp_path: Path, flag: str
+) -> None:
+    """git trusts a file's recorded size and time once its flag is cleared; a same-size edit
+    that keeps the time (a write within one clock tick) must still change the key."""
+    repo = make_repo(tmp_path / "repo", {"mod.py": "VALUE = 1\n"})
+    clean = worktree_tree(repo)
+    git(repo, "update-index", flag, "mod.py")
+    before = (repo / "mod.py").stat()
+    (repo / "mod.py").write_text("import os\n")
+    os.utime(repo / "mod.py", ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (repo / "mod.py").stat().st_size == before.st_size
+    assert worktree_tree(repo) != clean
+    assert git(repo, "ls-files", "-v", "mod.py").stdout[0] in "hS", "the user's index keeps it"

@@ -149,8 +149,10 @@ def _with_submodules(root: Path, tree: str, staged_files: str) -> str | None:
 
 
 def _unhide(root: Path, env: Mapping[str, str]) -> bool:
-    """Clear assume-unchanged and skip-worktree in the throwaway index: ``git add`` skips such
-    files, so an edit to one would leave the tree id, and a stale green, unchanged."""
+    """Drop assume-unchanged and skip-worktree entries from the throwaway index, so that
+    ``git add`` hashes them afresh: it skips such files, and with the flags merely cleared it
+    trusts their recorded size and time, so a same-size edit within the same second would leave
+    the tree id, and a stale green, unchanged."""
     listing = git.output(root, "ls-files", "-v", "-z", env=env, timeout=120)
     if listing is None:
         return False
@@ -158,11 +160,8 @@ def _unhide(root: Path, env: Mapping[str, str]) -> bool:
     if not hidden:
         return True
     paths = "".join(f"{path}\0" for path in hidden).encode()
-    for flag in ("--no-assume-unchanged", "--no-skip-worktree"):  # one flag a call takes effect
-        argv = ("update-index", flag, "-z", "--stdin")
-        if git.output(root, *argv, env=env, stdin=paths, timeout=120) is None:
-            return False
-    return True
+    argv = ("update-index", "--force-remove", "-z", "--stdin")
+    return git.output(root, *argv, env=env, stdin=paths, timeout=120) is not None
 
 
 def _user_configs() -> list[Path]:
