@@ -231,7 +231,10 @@ def test_an_internal_error_is_exit_2_one_line_and_a_logged_traceback(
     run = guardrail(repo, "run", "--only", "ruff-check", "--no-cache")
     assert run.code == 2, run
     no_traceback(run)
-    (line,) = run.err.splitlines()
+    *progress, line = run.err.splitlines()  # progress lines (not a TTY), then the error
+    ran = [ln for ln in progress if not ln.startswith("skipped ")]
+    assert len(progress) == 4 and len(ran) == 1, run
+    assert re.fullmatch(r"ok ruff-check \d+\.\d+s", ran[0]), run
     assert line.startswith(
         "guardrail: internal error (a bug in the guardrail): RuntimeError: provoked summary bug"
         " at test_verdicts.py:"
