@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,3 +74,31 @@ def test_every_relative_link_leads_to_a_file_and_heading(page: Path) -> None:
             ):
                 broken.append(f"{target}: no heading #{anchor} in {dest.relative_to(ROOT)}")
     assert not broken, f"{page.relative_to(ROOT)}: " + "; ".join(broken)
+
+
+def _sample(text: str, heading: str) -> str:
+    """The first ``text`` code block after ``heading``."""
+    after = text[text.index(heading) :]
+    start = after.index("```text\n") + len("```text\n")
+    return after[start : after.index("```", start)]
+
+
+def _normalised(summary: str) -> list[str]:
+    """A summary with what differs from machine to machine made uniform: the repository's
+    path, version numbers and timings; the words, order, marks, counts and findings stay."""
+    summary = re.sub(
+        r"checked the working tree of \S+", "checked the working tree of REPO", summary
+    )
+    summary = re.sub(r"\b\d+\.\d+s\b", "Ns", summary)
+    summary = re.sub(r"\b\d+\.\d+(\.\d+)?\b(?=[ )]|$)", "V", summary, flags=re.MULTILINE)
+    return [re.sub(r" +", " ", ln).rstrip() for ln in summary.splitlines()]
+
+
+@pytest.mark.slow
+def test_the_readme_summary_is_a_real_run(motivating_repo: Path, guardrail: Any) -> None:
+    """The README's summary sample is what `guardrail run` prints on the motivating repository,
+    but for paths, versions and timings."""
+    run = guardrail(motivating_repo, "run", "--no-cache")
+    assert run.code == 1, run
+    sample = _sample(README.read_text(encoding="utf-8"), "## The summary")
+    assert _normalised(run.out) == _normalised(sample)
