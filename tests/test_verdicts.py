@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures import make_repo
+from tests.fixtures import make_repo, once
 from tests.test_fail_closed import STRICT, no_traceback, small_project
 
 # tunix-rt's mypy config (backend/pyproject.toml at ddeb7de): strict, warn_unused_configs, and an
@@ -67,9 +67,12 @@ def _venv_with(where: Path, *requirements: str) -> Path:
 @pytest.fixture(scope="session")
 def old_tools_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """ruff 0.12.11 (what encode/httpx pins) and mypy 1.11.0, the oldest the package accepts."""
-    return _venv_with(
-        tmp_path_factory.mktemp("old-tools") / "venv", "ruff==0.12.11", "mypy==1.11.0", "pytest"
+    folder, _ = once(
+        tmp_path_factory,
+        "old-tools",
+        lambda f: str(_venv_with(f / "venv", "ruff==0.12.11", "mypy==1.11.0", "pytest")),
     )
+    return folder / "venv"
 
 
 UGLY = "import os\nx=1\n"
