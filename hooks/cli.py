@@ -227,14 +227,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _write_err(text: str) -> None:
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
 @contextlib.contextmanager
 def _live_status(color_mode: str) -> Iterator[OnDone | None]:
-    """On a terminal (stderr), a line per finished check and a ticking elapsed time."""
-    from hooks.report.live import LiveStatus
+    """On a terminal (stderr), a line per finished check and a ticking elapsed time, erased at
+    the end. Elsewhere (a CI log, a file), one plain line per finished check, kept, so a long run
+    shows progress; except under pre-commit or prek (``PRE_COMMIT=1``, set by both), which hold
+    a hook's output back until it ends and then show the summary anyway."""
+    from hooks.report.live import LiveStatus, progress_line
     from hooks.report.style import use_color
 
     if not sys.stderr.isatty() or os.environ.get("TERM") == "dumb":
-        yield None
+        if os.environ.get("PRE_COMMIT") == "1":
+            yield None
+        else:
+            yield lambda result: _write_err(progress_line(result))
         return
     live = LiveStatus(
         time.monotonic(),
@@ -242,10 +253,7 @@ def _live_status(color_mode: str) -> Iterator[OnDone | None]:
         width=shutil.get_terminal_size().columns,
     )
     stop = threading.Event()
-
-    def write(text: str) -> None:
-        sys.stderr.write(text)
-        sys.stderr.flush()
+    write = _write_err
 
     def ticker() -> None:
         while not stop.wait(0.1):

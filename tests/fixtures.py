@@ -8,11 +8,15 @@ and 128, while ruff, the formatter and the tests are all green.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+
+import pytest
+from filelock import FileLock
 
 EXPORT_PATH = "backend/tunix_rt_backend/services/datasets_export.py"
 BAD_LINES = (72, 95, 128)
@@ -214,3 +218,22 @@ def motivating_files(*, fixed: bool = False) -> dict[str, str]:
 
 def fix_motivating(root: Path) -> None:
     (root / EXPORT_PATH).write_text(datasets_export_source(fixed=True), encoding="utf-8")
+
+
+def once(
+    factory: pytest.TempPathFactory, name: str, build: Callable[[Path], str]
+) -> tuple[Path, str]:
+    """``build(folder)`` run once per test run, not once per xdist worker: the first worker to
+    get here builds it under a lock, the others wait and reuse it. Returns the folder and what
+    ``build`` returned (kept in a marker file written only once the build is complete, so a
+    build that failed is done again, and fails again, in the next worker rather than reused)."""
+    root = factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, which holds each worker's basetemp
+    folder, done = root / f"shared-{name}", root / f"shared-{name}.done"
+    with FileLock(root / f"shared-{name}.lock"):
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            done.write_text(build(folder), encoding="utf-8")
+    return folder, done.read_text(encoding="utf-8")

@@ -6,6 +6,10 @@ files that are not ignored, so uncommitted work is what gets tested), which a co
 the session, so pre-commit builds the hook's environment (a pip install from PyPI) only once;
 ``prek_home`` is the same for prek (PREK_HOME; prek builds it with the uv installed beside it).
 ``host`` runs a test under each of the two.
+
+Under pytest-xdist a session fixture is built once per worker; these three are built once per
+run instead (:func:`tests.fixtures.once`), so every worker shares one hook repo and one hook
+environment per host. They are read-only to the tests.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures import git, make_repo
+from tests.fixtures import git, make_repo, once
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 PRE_COMMIT = (sys.executable, "-m", "pre_commit")
@@ -60,7 +64,10 @@ def copy_checkout(dest: Path) -> HookRepo:
 
 @pytest.fixture(scope="session")
 def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> HookRepo:
-    return copy_checkout(tmp_path_factory.mktemp("hook-repo") / "push-guardrail")
+    folder, rev = once(
+        tmp_path_factory, "hook-repo", lambda f: copy_checkout(f / "push-guardrail").rev
+    )
+    return HookRepo(folder / "push-guardrail", rev)
 
 
 def pre_commit_env(home: Path, *, variable: str = "PRE_COMMIT_HOME") -> dict[str, str]:
@@ -108,20 +115,27 @@ def _warm(host: Host, hook_repo: HookRepo, where: Path) -> Host:
     return host
 
 
+def _warm_home(
+    factory: pytest.TempPathFactory, hook_repo: HookRepo, name: str, argv: tuple[str, ...]
+) -> Path:
+    def build(folder: Path) -> str:
+        _warm(Host(name, argv, folder / "home"), hook_repo, folder / "warm")
+        return ""
+
+    folder, _ = once(factory, f"{name}-home", build)
+    return folder / "home"
+
+
 @pytest.fixture(scope="session")
 def pre_commit_home(tmp_path_factory: pytest.TempPathFactory, hook_repo: HookRepo) -> Path:
     """A PRE_COMMIT_HOME where the hook's environment is already built."""
-    home = tmp_path_factory.mktemp("pre-commit-home")
-    _warm(Host("pre-commit", PRE_COMMIT, home), hook_repo, tmp_path_factory.mktemp("warm"))
-    return home
+    return _warm_home(tmp_path_factory, hook_repo, "pre-commit", PRE_COMMIT)
 
 
 @pytest.fixture(scope="session")
 def prek_home(tmp_path_factory: pytest.TempPathFactory, hook_repo: HookRepo) -> Path:
     """A PREK_HOME where the hook's environment is already built."""
-    home = tmp_path_factory.mktemp("prek-home")
-    _warm(Host("prek", PREK, home), hook_repo, tmp_path_factory.mktemp("warm-prek"))
-    return home
+    return _warm_home(tmp_path_factory, hook_repo, "prek", PREK)
 
 
 @pytest.fixture(params=HOSTS)

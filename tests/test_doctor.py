@@ -96,8 +96,8 @@ def test_motivating_repo_gap_then_init_and_hook_install_close_it(
         assert line.split()[0] == "ok", run
     assert "FAIL pre-push hook: not installed in this clone (.git/hooks/pre-push)" in run.out
     ci_block = run.out[run.out.index("What CI runs") : run.out.index("Plumbing:")]
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    assert ci_block in readme, "README's doctor sample no longer matches a real run"
+    page = (Path(__file__).parents[1] / "docs" / "doctor.md").read_text(encoding="utf-8")
+    assert ci_block in page, "docs/doctor.md's sample no longer matches a real run"
     assert "FAIL .pre-commit-config.yaml: no .pre-commit-config.yaml" in run.out
 
     init = guardrail(repo, "init", "--from-ci")

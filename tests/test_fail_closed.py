@@ -1,6 +1,6 @@
 """Fail closed: bad input, broken tools and odd repositories never give a false green.
 
-Each test is one row of the fail-closed table in the README ("What happens when").
+Each test is one row of the fail-closed table in docs/failure-modes.md.
 """
 
 from __future__ import annotations

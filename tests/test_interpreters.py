@@ -15,7 +15,7 @@ import pytest
 from hooks import interpreters
 from hooks.interpreters import MatrixPython
 from hooks.projects import probed
-from tests.fixtures import venv_python
+from tests.fixtures import once, venv_python
 
 PYENV = Path.home() / ".pyenv"
 
@@ -40,14 +40,20 @@ def _needs(minor: int) -> Path:
 def venv_312(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real 3.12 virtualenv with pytest (and its dependency iniconfig) installed by pip."""
     python = _needs(12)
-    venv = tmp_path_factory.mktemp("py312") / "venv"
-    subprocess.run([python, "-m", "venv", "--without-pip", venv], check=True, capture_output=True)
-    subprocess.run(
-        [sys.executable, "-m", "pip", "--python", venv_python(venv), "install", "-q", "pytest"],
-        check=True,
-        capture_output=True,
-    )
-    return venv
+
+    def build(folder: Path) -> str:
+        venv = folder / "venv"
+        subprocess.run(
+            [python, "-m", "venv", "--without-pip", venv], check=True, capture_output=True
+        )
+        subprocess.run(
+            [sys.executable, "-m", "pip", "--python", venv_python(venv), "install", "-q", "pytest"],
+            check=True,
+            capture_output=True,
+        )
+        return ""
+
+    return once(tmp_path_factory, "py312", build)[0] / "venv"
 
 
 @pytest.fixture

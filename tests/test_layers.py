@@ -1,6 +1,7 @@
 """Configuration layers: guardrail defaults < hook args < [tool.guardrail], except what is enforced.
 
-The precedence table in the README is the specification: every row is read from there and run.
+The precedence table in docs/organisation.md is the specification: every row is read from there
+and run.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from hooks.errors import GuardrailError
 from hooks.projects import load_projects
 from tests.fixtures import commit_all, write_files
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-TABLE_HEADING = "### Layers and their precedence"
+PAGE = Path(__file__).resolve().parent.parent / "docs" / "organisation.md"
+TABLE_HEADING = "## Layers and their precedence"
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def _cell(text: str) -> str:
 
 
 def precedence_rows() -> list[Row]:
-    lines = README.read_text(encoding="utf-8").splitlines()
+    lines = PAGE.read_text(encoding="utf-8").splitlines()
     start = lines.index(TABLE_HEADING)
     rows: list[Row] = []
     in_table = False
@@ -57,7 +58,7 @@ def precedence_rows() -> list[Row]:
             rows.append(Row(len(rows) + 1, tuple(shlex.split(hook)), project, resolved))
         elif in_table:
             break
-    assert rows, "the README lost its precedence table"
+    assert rows, "docs/organisation.md lost its precedence table"
     return rows
 
 
@@ -90,7 +91,7 @@ def _project(tmp_path: Path, table: str) -> Path:
     return tmp_path
 
 
-def test_readme_table_has_every_kind_of_row() -> None:
+def test_the_precedence_table_has_every_kind_of_row() -> None:
     assert len(ROWS) >= 15
     assert sum(r.is_error for r in ROWS) >= 3
     assert any(not r.hook_args and not r.project for r in ROWS)

@@ -27,6 +27,7 @@ from tests.fixtures import (
     git,
     make_repo,
     motivating_files,
+    once,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,27 +54,34 @@ def _pins() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def org_repo(tmp_path_factory: pytest.TempPathFactory) -> OrgRepo:
-    """The example as a tagged git repo, depending on a wheel of this checkout."""
-    wheels = tmp_path_factory.mktemp("wheels")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)],
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = wheels.glob(f"push_guardrail-{__version__}-*.whl")
-    files = {
-        p.name: p.read_text(encoding="utf-8")
-        for p in EXAMPLE.iterdir()
-        if p.is_file() and p.name in (".pre-commit-hooks.yaml", "pyproject.toml", "README.md")
-    }
-    pinned = f'"push-guardrail=={__version__}"'
-    assert pinned in files["pyproject.toml"]
-    files["pyproject.toml"] = files["pyproject.toml"].replace(
-        pinned, f'"push-guardrail @ {wheel.as_uri()}"'
-    )
-    path = make_repo(tmp_path_factory.mktemp("org") / "acme-guardrail-hooks", files)
-    git(path, "tag", ORG_REV)
-    return OrgRepo(path, _pins(), tmp_path_factory.mktemp("pre-commit-home"))
+    """The example as a tagged git repo, depending on a wheel of this checkout; with one
+    PRE_COMMIT_HOME, shared by xdist's workers, where the first push builds the hook's env."""
+
+    def build(folder: Path) -> str:
+        wheels = folder / "wheels"
+        subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)],
+            check=True,
+            capture_output=True,
+        )
+        (wheel,) = wheels.glob(f"push_guardrail-{__version__}-*.whl")
+        files = {
+            p.name: p.read_text(encoding="utf-8")
+            for p in EXAMPLE.iterdir()
+            if p.is_file() and p.name in (".pre-commit-hooks.yaml", "pyproject.toml", "README.md")
+        }
+        pinned = f'"push-guardrail=={__version__}"'
+        assert pinned in files["pyproject.toml"]
+        files["pyproject.toml"] = files["pyproject.toml"].replace(
+            pinned, f'"push-guardrail @ {wheel.as_uri()}"'
+        )
+        path = make_repo(folder / "org" / "acme-guardrail-hooks", files)
+        git(path, "tag", ORG_REV)
+        (folder / "pre-commit-home").mkdir()
+        return ""
+
+    folder, _ = once(tmp_path_factory, "org-hook-repo", build)
+    return OrgRepo(folder / "org" / "acme-guardrail-hooks", _pins(), folder / "pre-commit-home")
 
 
 def _env(org: OrgRepo) -> dict[str, str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from hooks import __version__
-from tests.fixtures import commit_all, git, make_repo, write_files
+from tests.fixtures import commit_all, git, make_repo, once, write_files
 from tests.precommit_fixtures import HookRepo
 
 pytestmark = pytest.mark.slow
@@ -32,14 +32,17 @@ class Dist:
 
 @pytest.fixture(scope="session")
 def dist(tmp_path_factory: pytest.TempPathFactory, hook_repo: HookRepo) -> Dist:
-    out = tmp_path_factory.mktemp("dist")
-    built = subprocess.run(
-        [sys.executable, "-m", "build", "--outdir", str(out), str(hook_repo.path)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert built.returncode == 0, built.stdout + built.stderr
+    def build(out: Path) -> str:
+        built = subprocess.run(
+            [sys.executable, "-m", "build", "--outdir", str(out), str(hook_repo.path)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert built.returncode == 0, built.stdout + built.stderr
+        return ""
+
+    out, _ = once(tmp_path_factory, "dist", build)
     (sdist,) = out.glob("*.tar.gz")
     (wheel,) = out.glob("*.whl")
     assert sdist.name == f"push_guardrail-{__version__}.tar.gz"
@@ -50,16 +53,20 @@ def dist(tmp_path_factory: pytest.TempPathFactory, hook_repo: HookRepo) -> Dist:
 @pytest.fixture(scope="session")
 def wheel_venv(tmp_path_factory: pytest.TempPathFactory, dist: Dist) -> Path:
     """A fresh venv with the wheel (and its dependencies, from the package index) installed."""
-    venv = tmp_path_factory.mktemp("wheel-venv") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
-    installed = subprocess.run(
-        [str(bin_of(venv) / "python"), "-m", "pip", "install", "-q", str(dist.wheel)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert installed.returncode == 0, installed.stdout + installed.stderr
-    return venv
+
+    def build(folder: Path) -> str:
+        venv = folder / "venv"
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+        installed = subprocess.run(
+            [str(bin_of(venv) / "python"), "-m", "pip", "install", "-q", str(dist.wheel)],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        assert installed.returncode == 0, installed.stdout + installed.stderr
+        return ""
+
+    return once(tmp_path_factory, "wheel-venv", build)[0] / "venv"
 
 
 def bin_of(venv: Path) -> Path:

@@ -32,6 +32,11 @@ from tests.fixtures import (
 from tests.precommit_fixtures import PRE_COMMIT, PREK, HookRepo, Host
 
 ROUTES = ("pre-commit", "prek", "install")
+ONE_ROUTE = pytest.mark.parametrize("route", ["pre-commit"])
+"""For a scenario whose subject is what gets checked, not how the host hands the push over: it
+runs through pre-commit alone (the route whose hooks see the working tree, which is what these
+scenarios are about). Scenarios about the hand-over (which refs, another branch than the one
+checked out, Ctrl-C through the host) run on every route."""
 PIP = (sys.executable, "-m", "pip")
 GOOD_EXPORT = datasets_export_source(fixed=True)
 BAD_EXPORT = datasets_export_source(fixed=False)
@@ -157,6 +162,7 @@ def _first_lines(out: str) -> list[str]:
 
 
 @pytest.mark.slow
+@ONE_ROUTE
 def test_staged_fix_does_not_rescue_a_broken_commit(pushing_factory: object) -> None:
     """1. The commit has the bare dict returns; the fix is only staged: refused."""
     p = pushing_factory(motivating_files(fixed=True))  # type: ignore[operator]
@@ -181,6 +187,7 @@ def test_staged_fix_does_not_rescue_a_broken_commit(pushing_factory: object) -> 
 
 
 @pytest.mark.slow
+@ONE_ROUTE
 def test_good_commit_pushes_despite_broken_local_edits(pushing_factory: object) -> None:
     """2. A good commit with broken unstaged edits and an untracked broken file: goes through."""
     p = pushing_factory(motivating_files(fixed=True))  # type: ignore[operator]
@@ -213,6 +220,7 @@ def test_reads_fixture_data() -> None:
 
 
 @pytest.mark.slow
+@ONE_ROUTE
 def test_ignored_data_file_only_in_working_tree_is_missing_at_push(
     pushing_factory: object,
 ) -> None:

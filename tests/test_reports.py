@@ -385,3 +385,25 @@ def test_every_renderer_shows_a_failure_that_does_not_block_as_such() -> None:
     assert "## Failing checks" not in md, md
     gh = github.render(INFO, results)
     assert "::warning " in gh and "::error " not in gh, gh
+
+
+def test_progress_line_names_the_check_its_project_and_what_failed() -> None:
+    progress_line = live.progress_line
+    lines = [
+        progress_line(CheckResult("mypy", ".", Status.PASSED, 3.24, counts="no issues")),
+        progress_line(
+            CheckResult("mypy", "backend", Status.FAILED, 0.53, counts="3 errors in 1 file")
+        ),
+        progress_line(
+            CheckResult("pytest", "api", Status.ERROR, 600.0, message="timed out\nafter 600 s")
+        ),
+        progress_line(CheckResult("ruff-format", ".", Status.SKIPPED, message="by --skip")),
+        progress_line(CheckResult("pytest", "", Status.NOT_RUN)),
+    ]
+    assert lines == [
+        "ok mypy 3.2s\n",
+        "FAILED mypy (backend) 0.5s: 3 errors in 1 file\n",
+        "error pytest (api) 600.0s: timed out\n",
+        "skipped ruff-format\n",
+        "not run pytest\n",
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -310,3 +311,62 @@ def test_fix_is_never_a_hook() -> None:
     manifest = (Path(__file__).parent.parent / ".pre-commit-hooks.yaml").read_text("utf-8")
     entries = [ln.split(":", 1)[1].strip() for ln in manifest.splitlines() if "entry:" in ln]
     assert entries and all(e.startswith("guardrail run") for e in entries)
+
+
+WAITING_TEST = """\
+import time
+from pathlib import Path
+
+FLAG = Path({flag!r})
+
+
+def test_waits_for_the_flag() -> None:
+    deadline = time.monotonic() + 120
+    while not FLAG.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert FLAG.exists()
+"""
+
+
+def test_progress_lines_when_stderr_is_not_a_terminal(tmp_path: Path, project_venv: Path) -> None:
+    """A CI log or a file gets one plain line per check as it finishes, while the run goes on;
+    stdout keeps the summary alone. The project's test waits for a flag the test sets only once
+    ruff check's line has arrived, so the line cannot have come at the end."""
+    flag = tmp_path / "flag"
+    files = {
+        "pyproject.toml": '[project]\nname = "w"\nversion = "0"\n',
+        "w/__init__.py": "",
+        "tests/test_wait.py": WAITING_TEST.format(flag=str(flag)),
+    }
+    repo = make_repo(tmp_path / "w", files, venv=project_venv)
+    env = {k: v for k, v in os.environ.items() if k != "PRE_COMMIT"}
+    argv = [GUARDRAIL_EXE, "run", "--jobs", "1", "--no-cache", "--only", "ruff-check", "pytest"]
+    proc = subprocess.Popen(
+        argv, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stderr is not None
+    first = proc.stderr.readline()
+    assert re.fullmatch(r"ok ruff-check \d+\.\d+s\n", first), first
+    assert proc.poll() is None, "the line came only when the run had ended"
+    flag.write_text("go", encoding="utf-8")
+    # Not communicate(): it reads the pipes' file descriptors and would miss what readline()
+    # has buffered already. The summary on stdout is far smaller than a pipe's buffer.
+    assert proc.stdout is not None
+    rest = proc.stderr.read()
+    out = proc.stdout.read()
+    assert proc.wait(timeout=300) == 0, out + first + rest
+    lines = [first, *rest.splitlines(keepends=True)]
+    assert sorted(re.sub(r"\d+\.\d+s", "Ns", ln) for ln in lines) == [
+        "ok pytest Ns\n",
+        "ok ruff-check Ns\n",
+        "skipped mypy\n",
+        "skipped ruff-format\n",
+    ], lines
+    assert out.startswith("guardrail ") and out.rstrip().endswith("the push may go ahead.")
+    assert not any(ln in out for ln in lines), out
+
+    # Under pre-commit or prek, which show a hook's output only when it ends: no progress lines.
+    env["PRE_COMMIT"] = "1"
+    quiet = subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+    assert quiet.returncode == 0 and quiet.stderr == "", quiet
+    assert quiet.stdout.startswith("guardrail "), quiet

@@ -26,8 +26,8 @@ import pytest
 
 from tests.fixtures import commit_all, git, make_project_venv, make_repo, write_files
 from tests.precommit_fixtures import PRE_COMMIT, HookRepo, pre_commit_env
+from tests.test_push import ONE_ROUTE, pushing_factory, route  # noqa: F401 (fixtures for the push test)
 from tests.test_push import fingerprint as push_fingerprint
-from tests.test_push import pushing_factory, route  # noqa: F401 (fixtures for the push test)
 from tests.test_push_scope import BACKENDS
 from tests.test_push_scope import _install_editable as install_editable
 
@@ -174,6 +174,7 @@ def test_a_repository_without_a_commit_is_a_clear_error(tmp_path: Path, guardrai
 
 
 @pytest.mark.slow
+@ONE_ROUTE
 @pytest.mark.usefixtures("route")
 def test_a_push_applies_ci_s_fixes_in_its_snapshot(request: pytest.FixtureRequest) -> None:
     p = request.getfixturevalue("pushing_factory")({**SIDE_EFFECT, "pkg/app.py": "VALUE = 1\n"})

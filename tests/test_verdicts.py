@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures import make_repo
+from tests.fixtures import make_repo, once
 from tests.test_fail_closed import STRICT, no_traceback, small_project
 
 # tunix-rt's mypy config (backend/pyproject.toml at ddeb7de): strict, warn_unused_configs, and an
@@ -67,9 +67,12 @@ def _venv_with(where: Path, *requirements: str) -> Path:
 @pytest.fixture(scope="session")
 def old_tools_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """ruff 0.12.11 (what encode/httpx pins) and mypy 1.11.0, the oldest the package accepts."""
-    return _venv_with(
-        tmp_path_factory.mktemp("old-tools") / "venv", "ruff==0.12.11", "mypy==1.11.0", "pytest"
+    folder, _ = once(
+        tmp_path_factory,
+        "old-tools",
+        lambda f: str(_venv_with(f / "venv", "ruff==0.12.11", "mypy==1.11.0", "pytest")),
     )
+    return folder / "venv"
 
 
 UGLY = "import os\nx=1\n"
@@ -231,7 +234,10 @@ def test_an_internal_error_is_exit_2_one_line_and_a_logged_traceback(
     run = guardrail(repo, "run", "--only", "ruff-check", "--no-cache")
     assert run.code == 2, run
     no_traceback(run)
-    (line,) = run.err.splitlines()
+    *progress, line = run.err.splitlines()  # progress lines (not a TTY), then the error
+    ran = [ln for ln in progress if not ln.startswith("skipped ")]
+    assert len(progress) == 4 and len(ran) == 1, run
+    assert re.fullmatch(r"ok ruff-check \d+\.\d+s", ran[0]), run
     assert line.startswith(
         "guardrail: internal error (a bug in the guardrail): RuntimeError: provoked summary bug"
         " at test_verdicts.py:"

@@ -1,8 +1,11 @@
-"""Live progress on a terminal: a line per finished check and a ticking elapsed-time line.
+"""Progress while the checks run, on stderr.
 
+On a terminal, :class:`LiveStatus`: a line per finished check and a ticking elapsed-time line.
 Pure state: each method returns the text to write (ANSI cursor control included), and the CLI
 writes it and drives the clock. :meth:`finish` erases everything it drew, so the final summary
 that follows is the same text as on a non-terminal run.
+
+Elsewhere (a CI log, a file), :func:`progress_line`: one plain line per finished check, kept.
 """
 
 from __future__ import annotations
@@ -15,6 +18,34 @@ from hooks.report.terminal import MARK
 
 CLEAR_LINE = "\r\x1b[K"
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+PLAIN_WORD = {
+    Status.PASSED: "ok",
+    Status.FAILED: "FAILED",
+    Status.ERROR: "error",
+    Status.SKIPPED: "skipped",
+    Status.NOT_RUN: "not run",
+}
+
+
+def _label(result: CheckResult) -> str:
+    return result.check if result.project in ("", ".") else f"{result.check} ({result.project})"
+
+
+def _detail(result: CheckResult) -> str:
+    return result.counts or (result.message.splitlines()[0] if result.message else "")
+
+
+def progress_line(result: CheckResult) -> str:
+    """One line for a finished check where nothing can be redrawn: ``ok mypy 3.2s``,
+    ``FAILED mypy (backend) 0.5s: 3 errors in 1 file``."""
+    line = f"{PLAIN_WORD[result.status]} {_label(result)}"
+    if result.status in (Status.SKIPPED, Status.NOT_RUN):
+        return line + "\n"
+    line += f" {result.duration:.1f}s"
+    detail = _detail(result) if result.status.blocks else ""
+    return (f"{line}: {detail}" if detail else line) + "\n"
 
 
 class LiveStatus:
@@ -45,16 +76,11 @@ class LiveStatus:
     def done(self, result: CheckResult, now: float) -> str:
         """One permanent line for a finished check, then the ticker again below it."""
         with self.lock:
-            label = (
-                result.check
-                if result.project in ("", ".")
-                else (f"{result.check} ({result.project})")
-            )
+            label = _label(result)
             mark = MARK[result.status]
             skipped = result.status is Status.SKIPPED
             duration = " " * 7 if skipped else f"{result.duration:6.2f}s"
-            detail = result.counts or (result.message.splitlines()[0] if result.message else "")
-            line = f"  {mark:<5} {label:<24} {result.status.value:<8} {duration}  {detail}"
+            line = f"  {mark:<5} {label:<24} {result.status.value:<8} {duration}  {_detail(result)}"
             line = self._fit(line.rstrip())
             if self.color and line.startswith(f"  {mark}"):
                 line = "  " + paint(mark, MARK_COLOR[mark]) + line[2 + len(mark) :]
