@@ -197,6 +197,10 @@ def _verify(state: Path, request: bg.Request, stop: threading.Event) -> None:
             state_name = "cancelled" if why[0] == "queued" else why[0]
             bg.write_status(state, request.sha, state_name=state_name, cause=why[1])
         return
+    if done and done[0].signal is not None:
+        cause = f"the check was killed (signal {done[0].signal}): no verdict"
+        bg.write_status(state, request.sha, state_name="cancelled", cause=cause)
+        return
     tail = (done[0].stderr or done[0].stdout).strip().splitlines() if done else []
     cause = tail[-1] if tail else "the background check ended without a verdict"
     bg.write_status(state, request.sha, state_name="error", label=request.label, cause=cause)
