@@ -396,3 +396,36 @@ def test_background_through_a_hook_manager(
     out = res.stdout + res.stderr
     assert res.returncode == 0, out
     assert "verified earlier at" in out, out
+
+
+def test_install_writes_the_post_commit_hook_unless_told_not_to(
+    tmp_path: Path, guardrail: Callable[..., object]
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"pyproject.toml": PYPROJECT})
+    hooks = repo / ".git" / "hooks"
+    run = guardrail(repo, "install")
+    assert run.code == 0 and "installed the post-commit hook" in run.out, run  # type: ignore[attr-defined]
+    assert "background start" in (hooks / "post-commit").read_text()
+    run = guardrail(repo, "install", "--no-background")
+    assert "removed the post-commit hook" in run.out, run  # type: ignore[attr-defined]
+    assert not (hooks / "post-commit").exists() and (hooks / "pre-push").exists()
+    (hooks / "post-commit").write_text("#!/bin/sh\necho mine\n")
+    run = guardrail(repo, "install")
+    assert "kept" in run.out and "not verified in the background" in run.out, run  # type: ignore[attr-defined]
+    assert (hooks / "post-commit").read_text() == "#!/bin/sh\necho mine\n"
+    assert guardrail(repo, "install", "--force").code == 0  # type: ignore[attr-defined]
+    assert "background start" in (hooks / "post-commit").read_text()
+    run = guardrail(repo, "uninstall")
+    assert "removed the post-commit hook" in run.out and "restored" in run.out, run  # type: ignore[attr-defined]
+    assert (hooks / "post-commit").read_text() == "#!/bin/sh\necho mine\n"
+
+
+def test_status_says_not_verified_without_any_background_run(
+    tmp_path: Path, guardrail: Callable[..., object]
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"pyproject.toml": PYPROJECT})
+    sha = git(repo, "rev-parse", "HEAD").stdout.strip()
+    run = guardrail(repo, "status")
+    assert run.out == f"HEAD (main) {sha[:7]}: not verified\n", run  # type: ignore[attr-defined]
+    data = json.loads(guardrail(repo, "status", "--format", "json").out)  # type: ignore[attr-defined]
+    assert data["commits"][0]["state"] == "not verified"
