@@ -30,14 +30,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from run import _load, build  # noqa: E402
+from run import Samples, _load, build  # noqa: E402
 
 from hooks.push import background as bg  # noqa: E402
 from tests.fixtures import GIT_ENV, git  # noqa: E402
@@ -128,17 +128,6 @@ class Route:
                     return
             time.sleep(0.05)
         raise SystemExit(f"{self.name}: the background runner never went idle")
-
-
-@dataclass
-class Samples:
-    runs: dict[str, list[float]] = field(default_factory=dict)
-
-    def add(self, name: str, seconds: float) -> None:
-        self.runs.setdefault(name, []).append(seconds)
-
-    def median(self, name: str) -> float:
-        return statistics.median(self.runs[name])
 
 
 def clone(project_root: Path, where: Path, name: str, env: dict[str, str]) -> Route:
