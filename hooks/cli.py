@@ -402,11 +402,33 @@ def _prepare_console() -> None:
         importlib.import_module("colorama").just_fix_windows_console()
 
 
+def _detached_parent() -> bool:
+    """``guardrail background start`` returns at once: it forks before building the parser (which
+    imports most of the guardrail), and the child, in a session of its own with its output going
+    nowhere, does the work. True in the parent, which exits; False in the child, and where there
+    is no ``fork`` (Windows: the work is then done in the foreground)."""
+    if not hasattr(os, "fork"):
+        return False
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.fork() != 0:
+        return True
+    os.setsid()
+    # A hook manager reads the hook's output until every writer has closed it.
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+    return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list == ["--version"]:
         # Answered before the parser is built: building it imports the report renderers.
         sys.stdout.write(f"guardrail {__version__}\n")
+        return EXIT_OK
+    if argv is None and args_list[:2] == ["background", "start"] and _detached_parent():
         return EXIT_OK
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
