@@ -407,7 +407,7 @@ def _detached_parent() -> bool:
     imports most of the guardrail), and the child, in a session of its own with its output going
     nowhere, does the work. True in the parent, which exits; False in the child, and where there
     is no ``fork`` (Windows: the work is then done in the foreground)."""
-    if not hasattr(os, "fork"):
+    if sys.platform == "win32":
         return False
     sys.stdout.flush()
     sys.stderr.flush()

@@ -14,7 +14,7 @@ import sys
 
 def main() -> int:
     argv = [sys.executable, "-I", "-m", "hooks", "background", "start", *sys.argv[1:]]
-    if not hasattr(os, "fork"):
+    if sys.platform == "win32":
         import subprocess
 
         null = subprocess.DEVNULL

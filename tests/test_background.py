@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from tests.fixtures import (
     motivating_files,
 )
 from tests.precommit_fixtures import HookRepo, Host
+from tests.test_push import fingerprint
 
 pytestmark = [pytest.mark.slow, pytest.mark.posix_only("a detached runner in its own session")]
 
@@ -182,6 +184,13 @@ def check_children(repo: Repo) -> list[psutil.Process]:
     return []
 
 
+def gone(process: psutil.Process) -> bool:
+    try:
+        return not process.is_running() or process.status() == psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return True
+
+
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PRE_COMMIT_", "GIT_"))}
     env.update(GIT_ENV)
@@ -223,10 +232,13 @@ def test_commit_is_verified_in_the_background_and_the_push_finds_it(
     hook = repo.path / ".git" / "hooks" / "post-commit"
     assert "background start" in hook.read_text()
     sha = repo.commit("more", {"demo/extra.py": "X = 1\n"})
+    (repo.path / "demo" / "extra.py").write_text("X = 'uncommitted'\n")  # never checked
+    before = fingerprint(repo.path)
     done = repo.wait_state(sha, "green", "red", "error")
     assert done["state"] == "green", done
     assert repo.runs.read_text().count("run") == 1
     repo.settle()
+    assert fingerprint(repo.path) == before  # the working tree, the index, HEAD: untouched
     assert f"HEAD (main) {sha[:7]}, ahead 1 of origin/main: verified green" in repo.gstatus().stdout
     res = repo.push("main")
     assert res.returncode == 0, res.stdout + res.stderr
@@ -245,8 +257,12 @@ def test_amend_cancels_the_running_verification(make: Callable[..., Repo]) -> No
     second = repo.commit("slow", {"demo/extra.py": "X = 2\n"}, amend=True)
     done = repo.wait_state(first, "superseded")
     assert done["cause"] == f"superseded by {second[:7]} on main", done
-    for p in old_tree:
-        assert not p.is_running() or p.status() == psutil.STATUS_ZOMBIE, p
+    wait_for(
+        lambda: all(gone(p) for p in old_tree),
+        "the superseded check's processes to end",
+        then=lambda: None,
+        detail=lambda: [p for p in old_tree if not gone(p)],
+    )
     repo.wait_state(second, "running")
     repo.gate.touch()
     assert repo.wait_state(second, "green", "red", "error")["state"] == "green"
@@ -271,12 +287,24 @@ def test_push_during_a_run_joins_it(make: Callable[..., Repo]) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    wait_for(lambda: any((repo.state / "pushes").glob("*.json")), "the push", then=lambda: None)
-    time.sleep(1.0)  # the push computes its key, finds no verdict, and waits
+    err_lines: list[str] = []
+    stream = pushing.stderr
+    assert stream is not None
+    reader = threading.Thread(target=lambda: err_lines.extend(iter(stream.readline, "")))
+    reader.start()
+    # The push has computed its key, found no verdict, and waits for the background run.
+    wait_for(
+        lambda: any("guardrail: verifying since" in line for line in err_lines),
+        "the push to join the run",
+        then=lambda: None,
+        detail=lambda: "".join(err_lines),
+    )
     repo.gate.touch()
-    out, err = pushing.communicate(timeout=600)
+    out = pushing.stdout.read() if pushing.stdout is not None else ""
+    pushing.wait(timeout=600)
+    reader.join()
+    err = "".join(err_lines)
     assert pushing.returncode == 0, out + err
-    assert "guardrail: verifying since" in err, err
     assert "verified earlier at" in out + err, out + err
     assert repo.runs.read_text().count("run") == 1  # one run of the tests, not two
     repo.settle()

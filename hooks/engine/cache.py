@@ -403,6 +403,9 @@ class Verdicts:
     tree_given: bool
     key: str
     parts: Mapping[str, Any]
+    committed: bool = False
+    """The content is a commit's tree (a push or a background check), not a working tree, even
+    once copied: only then is a red verdict recorded or given."""
 
     @classmethod
     def open(
@@ -427,7 +430,7 @@ class Verdicts:
             envs={p.rel: toolenv.for_project(p) for p in projects},
             outside=outside_inputs(root),
         )
-        return cls(store, root, tree is not None, digest(parts), parts)
+        return cls(store, root, tree is not None, digest(parts), parts, committed=tree is not None)
 
     def for_tree(self, tree: str) -> Verdicts:
         """The same key for other content: a copy of the tree, made after the key was."""
@@ -435,13 +438,13 @@ class Verdicts:
         return dataclasses.replace(self, tree_given=True, key=digest(parts), parts=parts)
 
     def lookup(self) -> Hit | None:
-        """The recorded verdict; a red one only for committed content (``tree_given``)."""
-        return self.store.lookup(self.key, red=self.tree_given)
+        """The recorded verdict; a red one only for committed content."""
+        return self.store.lookup(self.key, red=self.committed)
 
     def record(self, results: Sequence[CheckResult]) -> bool:
         """Remember a green run, unless the working tree changed while the checks read it; a red
         one for committed content only."""
-        red = self.tree_given and completed_red(results)
+        red = self.committed and completed_red(results)
         if not all_green(results) and not red:
             return False
         if not self.tree_given and worktree_tree(self.root) != self.parts["tree"]:

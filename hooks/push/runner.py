@@ -87,8 +87,7 @@ def run_queue(repo: Path) -> None:
     """Be the repository's runner until its queue is empty (or return at once if another
     runner is)."""
     state = _state(repo)
-    with contextlib.suppress(OSError, AttributeError):
-        os.nice(NICE)
+    _lower_priority()
     stop = threading.Event()
     for name in ("SIGTERM", "SIGINT", "SIGHUP"):
         if hasattr(signal, name):
@@ -104,6 +103,18 @@ def run_queue(repo: Path) -> None:
         # A request queued while the lock was being released found it held; take it now.
         if not bg.queued(state):
             return
+
+
+def _lower_priority() -> None:
+    """Niced (below-normal priority on Windows); the checks it starts inherit it."""
+    if sys.platform == "win32":
+        import psutil
+
+        with contextlib.suppress(psutil.Error, OSError):
+            psutil.Process().nice(psutil.BELOW_NORMAL_PRIORITY_CLASS)
+        return
+    with contextlib.suppress(OSError):
+        os.nice(NICE)
 
 
 def _drain(state: Path, stop: threading.Event) -> None:
