@@ -16,8 +16,6 @@ from hooks.errors import GuardrailError
 from hooks.git import repo_root
 from hooks.push import runner
 
-START_ONLY = ("--sha", "--label")
-
 
 def main(args: argparse.Namespace) -> CommandOutcome:
     repo = repo_root(Path.cwd())
