@@ -27,3 +27,17 @@ def write_json(path: Path, data: Any) -> bool:
                 os.unlink(tmp)
         return False
     return True
+
+
+def prune(folder: Path, keep: int) -> None:
+    """Keep the newest ``keep`` JSON files in ``folder`` so it never grows without bound."""
+    try:
+        entries = sorted(
+            (p for p in folder.glob("*.json") if not p.name.startswith(".")),
+            key=lambda p: p.stat().st_mtime,
+        )
+    except OSError:
+        return
+    for old in entries[:-keep]:
+        with contextlib.suppress(OSError):
+            old.unlink()

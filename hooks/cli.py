@@ -209,9 +209,27 @@ def _add_install_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--force",
         action="store_true",
-        help="move aside a pre-push hook guardrail did not write (to pre-push.before-guardrail, "
-        "which uninstall restores)",
+        help="move aside a pre-push (or post-commit) hook guardrail did not write (to "
+        "<name>.before-guardrail, which uninstall restores)",
     )
+    parser.add_argument(
+        "--no-background",
+        dest="background",
+        action="store_false",
+        help="do not install the post-commit hook that verifies each commit in the background",
+    )
+
+
+def _add_background_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "action",
+        choices=("start", "run", "check"),
+        help="start: queue HEAD and start the runner (the post-commit hook); run: the runner; "
+        "check: one verification (the runner's child)",
+    )
+    parser.add_argument("--sha", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--label", default="", help=argparse.SUPPRESS)
+    _add_run_arguments(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -269,10 +287,16 @@ def _live_status(color_mode: str) -> Iterator[OnDone | None]:
         write(live.finish())
 
 
+def _tell(line: str) -> None:
+    """A line for the person waiting, at once (not with the command's outcome)."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
 def cmd_run(args: argparse.Namespace) -> CommandOutcome:
     from hooks.commands import run
 
-    return run.main(args, _live_status)
+    return run.main(args, _live_status, _tell)
 
 
 def cmd_fix(args: argparse.Namespace) -> CommandOutcome:
@@ -297,6 +321,18 @@ def cmd_install(args: argparse.Namespace) -> CommandOutcome:
     from hooks.commands import install
 
     return install.install(args)
+
+
+def cmd_background(args: argparse.Namespace) -> CommandOutcome:
+    from hooks.commands import background
+
+    return background.main(args)
+
+
+def cmd_status(args: argparse.Namespace) -> CommandOutcome:
+    from hooks.commands import status
+
+    return status.main(args)
 
 
 def cmd_uninstall(args: argparse.Namespace) -> CommandOutcome:
@@ -330,7 +366,21 @@ def commands() -> dict[str, tuple[str, Configure, Handler]]:
             _add_pre_push_arguments,
             cmd_run,
         ),
-        "install": ("install a plain git pre-push hook", _add_install_arguments, cmd_install),
+        "install": (
+            "install plain git hooks: pre-push, and post-commit (background verification)",
+            _add_install_arguments,
+            cmd_install,
+        ),
+        "background": (
+            "verify HEAD in the background (what the post-commit hook runs)",
+            _add_background_arguments,
+            cmd_background,
+        ),
+        "status": (
+            "what the background verification found for HEAD and the branches to push",
+            _add_doctor_arguments,
+            cmd_status,
+        ),
         "uninstall": (
             "remove the pre-push hook guardrail install wrote, and the push snapshots",
             lambda parser: None,
@@ -360,11 +410,33 @@ def _prepare_console() -> None:
         importlib.import_module("colorama").just_fix_windows_console()
 
 
+def _detached_parent() -> bool:
+    """``guardrail background start`` returns at once: it forks before building the parser (which
+    imports most of the guardrail), and the child, in a session of its own with its output going
+    nowhere, does the work. True in the parent, which exits; False in the child, and where there
+    is no ``fork`` (Windows: the work is then done in the foreground)."""
+    if sys.platform == "win32":
+        return False
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.fork() != 0:
+        return True
+    os.setsid()
+    # A hook manager reads the hook's output until every writer has closed it.
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+    return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list == ["--version"]:
         # Answered before the parser is built: building it imports the report renderers.
         sys.stdout.write(f"guardrail {__version__}\n")
+        return EXIT_OK
+    if argv is None and args_list[:2] == ["background", "start"] and _detached_parent():
         return EXIT_OK
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:

@@ -1,5 +1,5 @@
-"""The pre-push hook file git runs: where it is, and the marker line that says ``guardrail install``
-wrote it (the installer writes the marker, doctor looks for it)."""
+"""The hook files git runs (pre-push, post-commit): where they are, and the marker line that
+says ``guardrail install`` wrote one (the installer writes the marker, doctor looks for it)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from hooks import git
 MARKER = "# installed by guardrail install"
 
 
-def hook_path(root: Path) -> Path | None:
-    """Where git looks for this clone's pre-push hook (``core.hooksPath`` honoured); None
+def hook_path(root: Path, name: str = "pre-push") -> Path | None:
+    """Where git looks for this clone's hook ``name`` (``core.hooksPath`` honoured); None
     outside a git repository."""
-    out = git.output(root, "rev-parse", "--git-path", "hooks/pre-push")
+    out = git.output(root, "rev-parse", "--git-path", f"hooks/{name}")
     if out is None or not out.strip():
         return None
     path = Path(out.strip())

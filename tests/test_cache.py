@@ -418,3 +418,23 @@ def test_key_hashes_a_hidden_file_edited_to_the_same_size_and_time(
     assert (repo / "mod.py").stat().st_size == before.st_size
     assert worktree_tree(repo) != clean
     assert git(repo, "ls-files", "-v", "mod.py").stdout[0] in "hS", "the user's index keeps it"
+
+
+def test_red_verdicts_are_given_only_to_lookups_that_ask(tmp_path: Path) -> None:
+    """A completed red run is kept with its findings, for a push; one where a check could not
+    run says nothing about the content and is never kept."""
+    from hooks.findings import Finding
+
+    store = Store(tmp_path / "verdicts")
+    bad = Finding("mypy", "app.py", 3, 5, "type-arg", "Missing type parameters")
+    failed = CheckResult("mypy", ".", Status.FAILED, findings=(bad,), counts="1 error")
+    store.record("red", {}, [_green("ruff-check"), failed], red=True)
+    assert store.lookup("red") is None
+    hit = store.lookup("red", red=True)
+    assert hit is not None and not hit.green and "found earlier" in hit.line()
+    assert hit.results[1].findings == (bad,) and hit.results[1].counts == "1 error"
+    store.record("not-asked", {}, [_green("ruff-check"), failed])
+    assert store.lookup("not-asked", red=True) is None
+    errored = CheckResult("pytest", ".", Status.ERROR, message="timed out")
+    store.record("error", {}, [failed, errored], red=True)
+    assert store.lookup("error", red=True) is None

@@ -166,7 +166,7 @@ def test_prek_over_guardrail_install_checks_every_push_twice_until_the_fix(
 ) -> None:
     repo = consumer(tmp_path, project_venv, {".pre-commit-config.yaml": hook_repo.config()})
     _remote(repo, tmp_path)
-    assert guardrail(repo, "install").code == 0
+    assert guardrail(repo, "install", "--no-background").code == 0
     assert prek(repo, prek_home, "install", "--hook-type", "pre-push").returncode == 0
     env = pre_commit_env(prek_home, variable="PREK_HOME")
 

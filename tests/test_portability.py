@@ -121,7 +121,9 @@ def test_pushes_are_checked_without_fcntl(tmp_path: Path, project_venv: Path) ->
     remote = tmp_path / "remote.git"
     git(tmp_path, "init", "-q", "--bare", str(remote))
     git(repo, "remote", "add", "origin", str(remote))
-    installed = subprocess.run([GUARDRAIL_EXE, "install"], cwd=repo, env=env, capture_output=True)
+    installed = subprocess.run(
+        [GUARDRAIL_EXE, "install", "--no-background"], cwd=repo, env=env, capture_output=True
+    )
     assert installed.returncode == 0, installed
 
     def push() -> subprocess.CompletedProcess[str]:
@@ -259,7 +261,7 @@ def test_init_keeps_each_files_line_endings(tmp_path: Path, guardrail: Any) -> N
 def test_the_hook_script_has_lf_line_endings(tmp_path: Path, guardrail: Any) -> None:
     """Git for Windows runs hooks with its sh, which reads a CR as part of the command."""
     repo = make_repo(tmp_path / "repo", {"a.py": "A = 1\n"})
-    assert guardrail(repo, "install").code == 0
+    assert guardrail(repo, "install", "--no-background").code == 0
     script = (repo / ".git" / "hooks" / "pre-push").read_bytes()
     assert script.startswith(b"#!/bin/sh\n") and b"\r" not in script
     assert b' pre-push "$@"\n' in script

@@ -142,7 +142,7 @@ def pushing_factory(
         if host is not None:
             cmd = [*host.argv, "install", "--hook-type", "pre-push"]
         else:
-            cmd = [GUARDRAIL_EXE, "install"]
+            cmd = [GUARDRAIL_EXE, "install", "--no-background"]
         res = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True)
         assert res.returncode == 0, res.stdout + res.stderr
         return Pushing(repo, remote, env, route)

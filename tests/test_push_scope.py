@@ -114,7 +114,9 @@ def connect(repo: Path, *, venv: Path | None) -> Pushing:
     git(repo.parent, "init", "-q", "--bare", "-b", "main", str(remote))
     git(repo, "remote", "add", "origin", str(remote))
     git(repo, "push", "-q", "--no-verify", "origin", "main")
-    res = subprocess.run([GUARDRAIL_EXE, "install"], cwd=repo, capture_output=True, text=True)
+    res = subprocess.run(
+        [GUARDRAIL_EXE, "install", "--no-background"], cwd=repo, capture_output=True, text=True
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     return Pushing(repo, remote, venv)
 

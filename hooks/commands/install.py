@@ -12,7 +12,10 @@ from hooks.push import install as hook
 
 
 def install(args: argparse.Namespace) -> CommandOutcome:
-    return CommandOutcome(EXIT_OK, hook.install(repo_root(Path.cwd()), force=bool(args.force)))
+    done = hook.install(
+        repo_root(Path.cwd()), force=bool(args.force), background=bool(args.background)
+    )
+    return CommandOutcome(EXIT_OK, done)
 
 
 def uninstall(args: argparse.Namespace) -> CommandOutcome:

@@ -7,7 +7,7 @@ import argparse
 import functools
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,12 +78,11 @@ def hook_args(args: argparse.Namespace) -> layers.HookArgs:
     )
 
 
-def main(args: argparse.Namespace, progress: Progress) -> CommandOutcome:
+def run_options(args: argparse.Namespace, env_skip: EnvSkip, hook: layers.HookArgs) -> RunOptions:
+    """The run's options from its arguments (a background check builds the push's this way)."""
     if args.jobs is not None and args.jobs < 1:
         raise GuardrailError("--jobs must be at least 1")
-    env_skip = escape_hatches(os.environ)
-    hook = hook_args(args)
-    options = RunOptions(
+    return RunOptions(
         only=_flatten(args.only),
         skip=env_skip.checks,
         jobs=args.jobs,
@@ -93,11 +92,20 @@ def main(args: argparse.Namespace, progress: Progress) -> CommandOutcome:
         required=hook.required,
         cache=not args.no_cache,
     )
+
+
+def main(
+    args: argparse.Namespace, progress: Progress, notify: Callable[[str], None] | None = None
+) -> CommandOutcome:
+    """``notify`` shows a line at once (a push waiting for a background verification)."""
+    env_skip = escape_hatches(os.environ)
+    hook = hook_args(args)
+    options = run_options(args, env_skip, hook)
     report = outputs.ReportOptions(
         format=args.format, output=args.output, reports=tuple(args.report), color=args.color
     )
     pre_push = (args.remote, args.url) if args.command == "pre-push" else None
-    return run(options, hook, report, env_skip, pre_push=pre_push, progress=progress)
+    return run(options, hook, report, env_skip, pre_push=pre_push, progress=progress, notify=notify)
 
 
 def run(
@@ -108,6 +116,7 @@ def run(
     *,
     pre_push: tuple[str, str] | None,
     progress: Progress,
+    notify: Callable[[str], None] | None = None,
 ) -> CommandOutcome:
     """``pre_push`` is ``(remote, url)`` for ``guardrail pre-push``, which reads git's lines on
     stdin; otherwise pre-commit's environment says whether this run is a push."""
@@ -130,6 +139,7 @@ def run(
                     notes=[*notes, *pushed.notes],
                     on_done=on_done,
                     prepare=lambda snapshot: layers.enforce(snapshot, hook),
+                    notify=notify or (lambda line: None),
                 )
             else:
                 outcome = run_tree(

@@ -116,7 +116,11 @@ def runs_whole_chain(entry: str, args: Sequence[str] = ()) -> bool:
 
 def own_manifest_hook(hook_id: str) -> dict[str, Any] | None:
     """What this repository's own manifest defines for ``hook_id``: ``guardrail`` runs the
-    chain, ``guardrail-<check>`` one check (tests/test_release.py keeps the two in step)."""
+    chain, ``guardrail-<check>`` one check, ``guardrail-background`` (post-commit) starts the
+    background verification and checks nothing itself (tests/test_release.py keeps the two in
+    step)."""
+    if hook_id == "guardrail-background":
+        return {"id": hook_id, "entry": "guardrail-background", "stages": ["post-commit"]}
     if hook_id == "guardrail":
         entry = "guardrail run"
     elif hook_id.startswith("guardrail-") and hook_id.removeprefix("guardrail-") in CHECKS:

@@ -1,4 +1,4 @@
-"""The verdict cache: a green run remembered by everything that could change its result.
+"""The verdict cache: a run remembered by everything that could change its result.
 
 A key is the SHA-256 of a JSON document holding exactly:
 
@@ -14,8 +14,12 @@ A key is the SHA-256 of a JSON document holding exactly:
   (:mod:`hooks.toolenv`: the allowlist, ``pass_env`` and CI's step variables; never ``GIT_*``,
   ``PRE_COMMIT_*``, ``PREK_*``, so a verdict found in a commit hook is found again at push).
 
-Only an all-green run is recorded, and only when the content did not change while it ran. So a
-hit is never a stale green for anything the tools read from the list above. What the key does
+An all-green run is recorded when the content did not change while it ran. A red run (a check
+failed, none could not run) is recorded too, with its findings, but only for committed content
+(a push snapshot or a background verification, :mod:`hooks.push.background`), and only a lookup
+that asks for red verdicts (a push) is given one: so a push of a commit the background found red
+is refused at once with the same summary. A run that did not complete records nothing. So a hit
+is never a stale verdict for anything the tools read from the list above. What the key does
 not hold is what the tools may read beyond it: git-ignored files other than configs and Python
 (data files, anything under a wholly ignored folder), code outside the repository that an
 editable install points at, and the network. The README names these; ``--no-cache`` reruns.
@@ -41,7 +45,7 @@ from typing import Any
 
 from hooks import atomic, git, toolenv, xdg
 from hooks.checks.ruff_common import CONFIG_FILES, extended_configs
-from hooks.findings import CheckResult, Status, result_from_dict, result_to_dict
+from hooks.findings import CheckResult, Status, exit_code_for, result_from_dict, result_to_dict
 from hooks.projects import Project, Tool, mypy_tool, pytest_tool, ruff_tool
 
 FORMAT = 3
@@ -68,13 +72,17 @@ IGNORED_CODE = (".py", ".pyi")
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """A recorded green verdict: when it was verified and what each check said then."""
+    """A recorded verdict: when it was verified and what each check said then (a red one keeps
+    its findings)."""
 
     verified_at: float
     results: tuple[CheckResult, ...]
+    green: bool = True
 
     def line(self) -> str:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.verified_at))
+        if not self.green:
+            return f"found earlier at {when} (same content and key), cached; --no-cache to rerun"
         return f"verified earlier at {when}, cached; --no-cache to rerun"
 
 
@@ -306,7 +314,7 @@ def _from_json(item: object) -> CheckResult | None:
     if not isinstance(item, dict):
         return None
     try:
-        return _remembered(result_from_dict(item))
+        return result_from_dict(item)
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -316,6 +324,13 @@ def all_green(results: Sequence[CheckResult]) -> bool:
     return any(r.status is Status.PASSED for r in results) and all(
         r.status in (Status.PASSED, Status.SKIPPED) for r in results
     )
+
+
+def completed_red(results: Sequence[CheckResult]) -> bool:
+    """A check failed and blocks, and every check that was to run could run: a verdict about
+    the content. A check that could not run (a timeout, a missing tool) says nothing about it,
+    so such a run is never recorded."""
+    return exit_code_for(list(results)) == 1 and not any(r.status is Status.ERROR for r in results)
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,7 +344,8 @@ class Store:
         common = git.common_dir(root)
         return None if common is None else cls(common / "guardrail" / "verdicts")
 
-    def lookup(self, key: str) -> Hit | None:
+    def lookup(self, key: str, *, red: bool = False) -> Hit | None:
+        """The verdict recorded under ``key``; a red one only when ``red`` asks for it."""
         try:
             data = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -342,16 +358,31 @@ class Store:
         if not results or any(r is None for r in results) or not isinstance(when, int | float):
             return None
         found = tuple(r for r in results if r is not None)
-        return Hit(float(when), found) if all_green(found) else None
+        if all_green(found):
+            return Hit(float(when), tuple(_remembered(r) for r in found))
+        if red and data.get("verdict") == "red" and completed_red(found):
+            return Hit(float(when), found, green=False)
+        return None
 
-    def record(self, key: str, parts: Mapping[str, Any], results: Sequence[CheckResult]) -> None:
-        """Write the verdict atomically; a cache that cannot be written is no error."""
-        if not all_green(results):
+    def record(
+        self,
+        key: str,
+        parts: Mapping[str, Any],
+        results: Sequence[CheckResult],
+        *,
+        red: bool = False,
+    ) -> None:
+        """Write the verdict atomically; a cache that cannot be written is no error. A green
+        run is kept as its statuses and counts; a red one (only when ``red``) with everything
+        the summary shows, its findings included."""
+        green = all_green(results)
+        if not green and not (red and completed_red(results)):
             return
         data = {
             "key": key,
+            "verdict": "green" if green else "red",
             "verified_at": time.time(),
-            "results": [result_to_dict(_remembered(r)) for r in results],
+            "results": [result_to_dict(_remembered(r) if green else r) for r in results],
             "parts": parts,
         }
         if atomic.write_json(self.folder / f"{key}.json", data):
@@ -359,16 +390,7 @@ class Store:
 
     def _prune(self) -> None:
         """Keep the newest ``KEEP`` verdicts so the folder never grows without bound."""
-        try:
-            entries = sorted(
-                (p for p in self.folder.glob("*.json") if not p.name.startswith(".")),
-                key=lambda p: p.stat().st_mtime,
-            )
-        except OSError:
-            return
-        for old in entries[:-KEEP]:
-            with contextlib.suppress(OSError):
-                old.unlink()
+        atomic.prune(self.folder, KEEP)
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,6 +402,9 @@ class Verdicts:
     tree_given: bool
     key: str
     parts: Mapping[str, Any]
+    committed: bool = False
+    """The content is a commit's tree (a push or a background check), not a working tree, even
+    once copied: only then is a red verdict recorded or given."""
 
     @classmethod
     def open(
@@ -404,7 +429,7 @@ class Verdicts:
             envs={p.rel: toolenv.for_project(p) for p in projects},
             outside=outside_inputs(root),
         )
-        return cls(store, root, tree is not None, digest(parts), parts)
+        return cls(store, root, tree is not None, digest(parts), parts, committed=tree is not None)
 
     def for_tree(self, tree: str) -> Verdicts:
         """The same key for other content: a copy of the tree, made after the key was."""
@@ -412,13 +437,16 @@ class Verdicts:
         return dataclasses.replace(self, tree_given=True, key=digest(parts), parts=parts)
 
     def lookup(self) -> Hit | None:
-        return self.store.lookup(self.key)
+        """The recorded verdict; a red one only for committed content."""
+        return self.store.lookup(self.key, red=self.committed)
 
     def record(self, results: Sequence[CheckResult]) -> bool:
-        """Remember a green run, unless the working tree changed while the checks read it."""
-        if not all_green(results):
+        """Remember a green run, unless the working tree changed while the checks read it; a red
+        one for committed content only."""
+        red = self.committed and completed_red(results)
+        if not all_green(results) and not red:
             return False
         if not self.tree_given and worktree_tree(self.root) != self.parts["tree"]:
             return False
-        self.store.record(self.key, self.parts, results)
+        self.store.record(self.key, self.parts, results, red=red)
         return True

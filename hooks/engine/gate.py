@@ -116,6 +116,7 @@ def run_tree(
     before_run: Callable[[Sequence[Project]], None] | None = None,
     throwaway: bool = False,
     copy: Copy | None = None,
+    join: Callable[[], bool] | None = None,
 ) -> RunOutcome:
     """Check every project under ``root`` and return the results in the guardrail order.
 
@@ -129,6 +130,10 @@ def run_tree(
     A check whose CI command writes files (ruff's fixes) writes into ``root`` only when it is
     ``throwaway`` (a push snapshot); otherwise every check runs on a ``copy`` of it, the writer
     first. Without either, such a check is an error: the user's tree is never written.
+
+    ``join`` is asked on a cache miss, before anything runs: it waits for another run of the
+    same content (a background verification) and says whether one finished, in which case the
+    cache is looked up again; its verdict counts only if its key is this run's.
     """
     projects, planned, ci_notes = plan_tree(root, options, select=select, env_root=env_root)
     if not projects and select is None:
@@ -155,6 +160,8 @@ def run_tree(
             root, tree=tree, version=__version__, projects=projects, selected=selected
         )
         hit = verdicts.lookup() if verdicts is not None else None
+        if verdicts is not None and hit is None and join is not None and join():
+            hit = verdicts.lookup()
         if hit is not None:
             return RunOutcome(replace(info, cached=hit.line()), list(hit.results))
     steps = [prepare(p) if p.skip_reason is None else None for p in planned]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -13,7 +14,7 @@ from hooks.engine.gate import RunOptions, RunOutcome, run_tree
 from hooks.engine.triggers import push_trigger
 from hooks.findings import CheckResult
 from hooks.projects import Project
-from hooks.push import submodules, versionfile
+from hooks.push import background, submodules, versionfile
 from hooks.push.refs import Push, Target, Trigger, describe, targets
 from hooks.push.snapshot import repo_env_removed, snapshot
 
@@ -63,6 +64,7 @@ def check_push(
     on_done: Callable[[CheckResult], None] | None = None,
     prepare: Callable[[Path], None] | None = None,
     trigger: Trigger | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> list[TargetOutcome]:
     """Check every distinct pushed commit in its snapshot, one after another.
 
@@ -70,43 +72,85 @@ def check_push(
     nothing in it is written. ``prepare`` sees each snapshot before its checks run (the
     organisation's enforced settings are checked against the pushed config there). ``trigger``
     says whether CI's own push trigger runs for a project (see :meth:`Target.skip_reason`).
+
+    A background verification (:mod:`hooks.push.background`) never delays the push: one of a
+    pushed commit's content is joined (``notify`` is told how long it has been verifying), and
+    one of other content is cancelled for the time of the push. Without ``notify`` none is joined.
     """
     done: list[TargetOutcome] = []
-    for target in targets(repo, push):
-        description = describe(target, push.remote)
-        note = working_tree_note(repo, target.sha)
-        skipped: dict[str, str] = {}
-        with snapshot(repo, target.sha) as root, repo_env_removed():
-            snapshot_notes = submodules.check_out(repo, root, target.sha)
-            if prepare is not None:
-                prepare(root)
-            ci_trigger = trigger
-            if ci_trigger is None and target.changed is not None:
-                ci_trigger = push_trigger(root, read_ci(root))
-            select = _selector(target, ci_trigger, skipped)
-            tree = git.check_output(repo, "rev-parse", f"{target.sha}^{{tree}}").strip()
-            outcome = run_tree(
-                root,
+    found = targets(repo, push)
+    trees = {t.sha: git.check_output(repo, "rev-parse", f"{t.sha}^{{tree}}").strip() for t in found}
+    with background.outranking(repo, set(trees.values())):
+        for target in found:
+            description = describe(target, push.remote)
+            note = working_tree_note(repo, target.sha)
+            join = None
+            if notify is not None:
+                join = functools.partial(background.join, repo, trees[target.sha], notify)
+            outcome, skipped = check_target(
+                repo,
+                target,
                 options,
-                target=f"checked {description}" + (f"; {note}" if note else ""),
-                notes=[*notes, *snapshot_notes],
-                tree=tree,
-                select=select,
-                env_root=repo,
+                target_line=f"checked {description}" + (f"; {note}" if note else ""),
+                notes=notes,
                 on_done=on_done,
-                before_run=generate_version_files,
-                throwaway=True,
+                prepare=prepare,
+                trigger=trigger,
+                join=join,
+                tree=trees[target.sha],
             )
-        unchecked = tuple(skipped)
-        if unchecked and outcome.results:
-            why = [f"{rel} ({reason})" for rel, reason in skipped.items()]
-            info = replace(
-                outcome.info, notes=(*outcome.info.notes, f"not checked: {'; '.join(why)}")
-            )
-            outcome = RunOutcome(info, outcome.results)
-        reasons = tuple(dict.fromkeys(skipped.values()))
-        done.append(TargetOutcome(target, description, outcome, unchecked, reasons))
+            reasons = tuple(dict.fromkeys(skipped.values()))
+            done.append(TargetOutcome(target, description, outcome, tuple(skipped), reasons))
     return done
+
+
+def check_target(
+    repo: Path,
+    target: Target,
+    options: RunOptions,
+    *,
+    target_line: str,
+    notes: Sequence[str] = (),
+    on_done: Callable[[CheckResult], None] | None = None,
+    prepare: Callable[[Path], None] | None = None,
+    trigger: Trigger | None = None,
+    join: Callable[[], bool] | None = None,
+    tree: str | None = None,
+) -> tuple[RunOutcome, dict[str, str]]:
+    """Check one commit in a snapshot, as a push of it does (the background verification of a
+    new commit calls this too, so that its verdict's key is the push's): the outcome, and the
+    projects left out with why. ``tree`` is the commit's tree id, when the caller has it.
+    Without ``trigger``, CI's own push trigger is read from the snapshot when the paths the push
+    changes are known."""
+    skipped: dict[str, str] = {}
+    with snapshot(repo, target.sha) as root, repo_env_removed():
+        snapshot_notes = submodules.check_out(repo, root, target.sha)
+        if prepare is not None:
+            prepare(root)
+        ci_trigger = trigger
+        if ci_trigger is None and target.changed is not None:
+            ci_trigger = push_trigger(root, read_ci(root))
+        select = _selector(target, ci_trigger, skipped)
+        if tree is None:
+            tree = git.check_output(repo, "rev-parse", f"{target.sha}^{{tree}}").strip()
+        outcome = run_tree(
+            root,
+            options,
+            target=target_line,
+            notes=[*notes, *snapshot_notes],
+            tree=tree,
+            select=select,
+            env_root=repo,
+            on_done=on_done,
+            before_run=generate_version_files,
+            throwaway=True,
+            join=join,
+        )
+    if skipped and outcome.results:
+        why = [f"{rel} ({reason})" for rel, reason in skipped.items()]
+        info = replace(outcome.info, notes=(*outcome.info.notes, f"not checked: {'; '.join(why)}"))
+        outcome = RunOutcome(info, outcome.results)
+    return outcome, skipped
 
 
 def generate_version_files(projects: Sequence[Project]) -> None:

@@ -1,5 +1,7 @@
-"""``guardrail install`` / ``guardrail uninstall``: a plain git pre-push hook, for teams that do
-not use pre-commit. The hook runs ``guardrail pre-push`` with the interpreter that installed it.
+"""``guardrail install`` / ``guardrail uninstall``: plain git hooks, for teams that do not use
+pre-commit. The pre-push hook runs ``guardrail pre-push`` with the interpreter that installed it;
+the post-commit hook starts the background verification of each new commit
+(:mod:`hooks.push.runner`) and returns at once.
 """
 
 from __future__ import annotations
@@ -40,9 +42,23 @@ def hook_script(argv: list[str]) -> str:
     )
 
 
-def hook_file(root: Path) -> Path:
-    """Where git looks for the pre-push hook (``core.hooksPath`` honoured)."""
-    hook = hook_path(root)
+def post_commit_script(argv: list[str]) -> str:
+    """Starts ``guardrail background start`` and returns without waiting: no Python starts in
+    the foreground, so ``git commit`` is not slowed. The started process ignores the terminal's
+    Ctrl-C and hang-up (``trap ''`` is inherited across ``exec``), and makes its own session."""
+    return (
+        "#!/bin/sh\n"
+        f"{MARKER}\n"
+        "# Verifies each new commit in the background (guardrail status); remove with\n"
+        "# `guardrail uninstall`, or install with --no-background to do without.\n"
+        f"(trap '' INT HUP; exec {shlex.join(argv)} background start "
+        "</dev/null >/dev/null 2>&1) &\n"
+    )
+
+
+def hook_file(root: Path, name: str = "pre-push") -> Path:
+    """Where git looks for the hook ``name`` (``core.hooksPath`` honoured)."""
+    hook = hook_path(root, name)
     if hook is None:
         raise GuardrailError(f"{root} is not inside a git repository: nothing to install into")
     return hook
@@ -56,9 +72,11 @@ def ours(path: Path) -> bool:
         return False
 
 
-def install(root: Path, *, force: bool = False) -> str:
-    """Write the pre-push hook; a hook someone else wrote is kept unless ``force`` (then it is
-    moved aside to ``pre-push.before-guardrail``, which ``uninstall`` restores)."""
+def install(root: Path, *, force: bool = False, background: bool = True) -> str:
+    """Write the pre-push hook, and the post-commit hook unless not ``background``; a hook
+    someone else wrote is kept unless ``force`` (then it is moved aside to
+    ``<name>.before-guardrail``, which ``uninstall`` restores). A foreign pre-push hook is an
+    error; a foreign post-commit hook is kept, and background verification not installed."""
     hook = hook_file(root)
     if hook.exists() and not ours(hook):
         if not force:
@@ -68,12 +86,36 @@ def install(root: Path, *, force: bool = False) -> str:
                 f"--force to move it aside to {hook.name}{BACKUP_SUFFIX}"
             )
         hook.replace(hook.with_name(hook.name + BACKUP_SUFFIX))
+    _write(hook, hook_script(command()))
+    lines = [f"guardrail: installed the pre-push hook at {hook}"]
+    post = hook_file(root, "post-commit")
+    if not background:
+        if post.exists() and ours(post):
+            post.unlink()
+            lines.append(f"guardrail: removed the post-commit hook at {post} (--no-background)")
+    elif post.exists() and not ours(post) and not force:
+        lines.append(
+            f"guardrail: kept {post}, which guardrail install did not write: commits are not "
+            "verified in the background (--force moves it aside to "
+            f"{post.name}{BACKUP_SUFFIX})"
+        )
+    else:
+        if post.exists() and not ours(post):
+            post.replace(post.with_name(post.name + BACKUP_SUFFIX))
+        _write(post, post_commit_script(command()))
+        lines.append(
+            f"guardrail: installed the post-commit hook at {post}: each commit is verified in "
+            "the background (guardrail status; --no-background to do without)"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _write(hook: Path, text: str) -> None:
     hook.parent.mkdir(parents=True, exist_ok=True)
     # LF line endings on every OS: sh reads a CR as part of the command.
-    hook.write_text(hook_script(command()), encoding="utf-8", newline="\n")
+    hook.write_text(text, encoding="utf-8", newline="\n")
     mode = hook.stat().st_mode
     hook.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    return f"guardrail: installed the pre-push hook at {hook}\n"
 
 
 def uninstall(root: Path) -> str:
@@ -90,13 +132,20 @@ def uninstall(root: Path) -> str:
     if not hook.exists():
         lines.append(f"guardrail: no pre-push hook at {hook}; nothing to remove")
     else:
-        hook.unlink()
-        backup = hook.with_name(hook.name + BACKUP_SUFFIX)
-        restored = backup.exists()
-        if restored:
-            os.replace(backup, hook)
-        lines.append(
-            f"guardrail: removed the pre-push hook at {hook}"
-            + ("; restored the one it replaced" if restored else "")
-        )
+        lines.append(_remove(hook))
+    post = hook_file(root, "post-commit")
+    if post.exists() and ours(post):
+        lines.append(_remove(post))
     return "\n".join(lines) + "\n"
+
+
+def _remove(hook: Path) -> str:
+    """Remove a hook guardrail wrote, restoring the one it moved aside."""
+    hook.unlink()
+    backup = hook.with_name(hook.name + BACKUP_SUFFIX)
+    restored = backup.exists()
+    if restored:
+        os.replace(backup, hook)
+    return f"guardrail: removed the {hook.name} hook at {hook}" + (
+        "; restored the one it replaced" if restored else ""
+    )

@@ -30,26 +30,29 @@ if TYPE_CHECKING:
 LEGACY_SNAPSHOT_DIR = "guardrail/snapshots"
 SLOTS = 4
 KEEP_WARM = (".mypy_cache", ".ruff_cache", ".pytest_cache")
-_REPO_ENV = (
+REPO_ENV = (
     "GIT_DIR",
     "GIT_WORK_TREE",
     "GIT_INDEX_FILE",
     "GIT_PREFIX",
     "GIT_COMMON_DIR",
     "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
 )
+"""What git sets for a hook that points at the user's repository: never passed to what runs in
+a snapshot (nor to a background verification, which must not write the user's index)."""
 
 
 def _clean_env() -> dict[str, str]:
     """The environment without variables that point git at the user's repository."""
-    return {k: v for k, v in os.environ.items() if k not in _REPO_ENV}
+    return {k: v for k, v in os.environ.items() if k not in REPO_ENV}
 
 
 @contextlib.contextmanager
 def repo_env_removed() -> Iterator[None]:
     """Within the block, tools started in the snapshot do not see git variables that name the
     user's repository (git sets some for hooks); a test suite calling git must see the snapshot."""
-    saved = {k: os.environ.pop(k) for k in _REPO_ENV if k in os.environ}
+    saved = {k: os.environ.pop(k) for k in REPO_ENV if k in os.environ}
     try:
         yield
     finally:
