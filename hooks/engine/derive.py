@@ -29,16 +29,6 @@ from hooks.projects import Project
 
 PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
 NOT_IN_CI = "not in CI"
-# What a NotMirrored item says when it is a filter or a conservative reading, not a command the
-# guardrail could not read: such items never make a check fail closed.
-_NOT_A_RUN = (
-    "every project is checked",
-    "the step counts as run",
-    "both branches read",
-    "count as blocking",
-    "only staged files",
-    "the commands of every",
-)
 SHOWN_NOT_MIRRORED = 8
 
 
@@ -67,11 +57,6 @@ class _Command:
     options: tuple[str, ...]
     targets: tuple[str, ...]
     files: tuple[str, ...] | None = None
-
-
-def runs_checks(item: NotMirrored) -> bool:
-    """Whether what CI does there may run a check the guardrail did not read."""
-    return not any(phrase in item.why for phrase in _NOT_A_RUN)
 
 
 def project_folders(root: Path, plan: CiPlan) -> tuple[str, ...]:
@@ -265,7 +250,7 @@ def derive(
     notes: list[str] = []
     rels = [p.rel for p in projects]
     commands = _commands(root, plan, rels, notes)
-    unread = [n for n in plan.not_mirrored if runs_checks(n)]
+    unread = [n for n in plan.not_mirrored if n.hides_checks]
     itself = [r for r in plan.guardrail_runs if not r.advisory]
     decisions: dict[tuple[str, str], Decision] = {}
     dropped: dict[str, list[str]] = {}
