@@ -12,12 +12,13 @@ per-check hooks are ``guardrail run --only mypy``) and ``--jobs`` is a property 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import argparse
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from hooks.config import CHECKS, ENFORCED, PROJECT_KEYS, Layer, load_project_layer
+from hooks.config import CHECKS, ENFORCED, PROJECT_KEYS, TOOLS_CHOICES, Layer, load_project_layer
 from hooks.errors import GuardrailError
 from hooks.projects import discover
 
@@ -115,6 +116,147 @@ def build(
         written.append(f"--enforce {key}")
     required = tuple(dict.fromkeys(require))
     return HookArgs(layer, required, tuple(dict.fromkeys(enforce)), tuple(written))
+
+
+def _check_names(value: str) -> list[str]:
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    for name in names:
+        if name not in CHECKS:
+            raise argparse.ArgumentTypeError(
+                f"unknown check {name!r}; choose from {', '.join(CHECKS)}"
+            )
+    return names
+
+
+def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--only``, ``--skip`` and ``--fail-fast`` of ``guardrail run``."""
+    parser.add_argument(
+        "--only",
+        type=_check_names,
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="CHECK",
+        help=f"run only these checks ({', '.join(CHECKS)})",
+    )
+    parser.add_argument(
+        "--skip",
+        type=_check_names,
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="CHECK",
+        help="drop these checks (a default: a project's own [tool.guardrail] checks wins)",
+    )
+    parser.add_argument(
+        "--fail-fast",
+        action="store_true",
+        default=None,
+        help="stop after the first failing check (a default: a project's fail_fast wins)",
+    )
+
+
+def _check_arg(check: str) -> Callable[[str], tuple[str, str]]:
+    """``--mypy-arg=--strict`` -> ``("mypy", "--strict")``: every check's args share one list."""
+    return lambda value: (check, value)
+
+
+def add_organisation_arguments(parser: argparse.ArgumentParser) -> None:
+    """The organisation-default flags of ``guardrail run`` (``--skip``/``--fail-fast`` are the
+    CLI's own and feed the same layer)."""
+    group = parser.add_argument_group(
+        "organisation defaults",
+        "Settings an organisation's hook repo passes as hook args. A project's own "
+        "[tool.guardrail] overrides them, except what --require/--enforce pin.",
+    )
+    for check in CHECKS:
+        group.add_argument(
+            f"--{check}-arg",
+            dest="check_args",
+            action="append",
+            type=_check_arg(check),
+            default=[],
+            metavar="ARG",
+            help=f"an extra argument for {check}; write it with '=': --{check}-arg=--flag",
+        )
+    group.add_argument(
+        "--timeout",
+        action="append",
+        default=[],
+        metavar="CHECK=SECONDS",
+        help="kill a check and report it as an error after this long",
+    )
+    group.add_argument(
+        "--tools", choices=TOOLS_CHOICES, default=None, help="where ruff and mypy come from"
+    )
+    group.add_argument(
+        "--pass-env",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="an environment variable (or a pattern such as 'APP_*') the tools may see",
+    )
+    group.add_argument(
+        "--require",
+        action="append",
+        choices=CHECKS,
+        default=[],
+        metavar="CHECK",
+        help="a check no project may drop from its checks",
+    )
+    group.add_argument(
+        "--enforce",
+        action="append",
+        default=[],
+        metavar="SETTING",
+        help="a setting given here that no project may change (tools, fail_fast, checks, "
+        "mypy.args, pytest.timeout, ...)",
+    )
+
+
+def _flatten(values: Sequence[Sequence[str] | str]) -> tuple[str, ...]:
+    out: list[str] = []
+    for v in values:
+        out.extend([v] if isinstance(v, str) else v)
+    return tuple(out)
+
+
+def from_namespace(args: argparse.Namespace) -> HookArgs:
+    """The organisation's flags, out of argparse at once, typed."""
+    return build(
+        skip=_flatten(args.skip),
+        fail_fast=args.fail_fast,
+        check_args={c: [v for check, v in args.check_args if check == c] for c in CHECKS},
+        timeouts=list(args.timeout),
+        tools=args.tools,
+        pass_env=list(args.pass_env),
+        require=list(args.require),
+        enforce=list(args.enforce),
+    )
+
+
+def only_of(args: argparse.Namespace) -> tuple[str, ...]:
+    """The checks ``--only`` selects (none: every check)."""
+    return _flatten(args.only)
+
+
+class _HookArgParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise GuardrailError(message)
+
+
+def parse_hook_words(words: Sequence[str], where: str) -> tuple[HookArgs, tuple[str, ...]]:
+    """A hook's ``guardrail run`` arguments (its entry's words and its ``args:``), parsed as the
+    command line parses them: the organisation's layer and the checks ``--only`` selects.
+    Arguments that do not change what runs (``--jobs``, report options) are ignored."""
+    parser = _HookArgParser(prog="guardrail run", add_help=False)
+    add_selection_arguments(parser)
+    add_organisation_arguments(parser)
+    try:
+        args, _ = parser.parse_known_args(list(words))
+        return from_namespace(args), only_of(args)
+    except GuardrailError as exc:
+        raise GuardrailError(f"{where}: the guardrail hook's args: {exc}") from None
 
 
 def _toml_key(key: str) -> str:
