@@ -256,3 +256,18 @@ def test_not_mirrored_items_say_whether_they_may_hide_a_check(tmp_path: Path) ->
         "if: github.ref == 'refs/heads/main'": False,
         "python tools/gate.py": True,
     }
+
+
+def test_bad_hook_args_are_a_clear_error(
+    tmp_path: Path, project_venv: Path, guardrail: Any
+) -> None:
+    """Hook args the push would refuse make doctor stop with the file, line and hook named."""
+    files = {**_files(), ".pre-commit-config.yaml": _hook_config("--skip", "nosuch")}
+    repo = make_repo(tmp_path / "repo", files, venv=project_venv)
+    run = guardrail(repo, "doctor")
+    assert run.code == 2, run
+    assert "Traceback" not in run.err
+    assert (
+        "guardrail: error: .pre-commit-config.yaml:4 hook guardrail: the guardrail hook's args: "
+        "argument --skip: unknown check 'nosuch'" in run.err
+    )

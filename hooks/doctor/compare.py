@@ -195,21 +195,31 @@ def _under(path: str, folder: str) -> bool:
     return folder == "." or path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def _not_running(actual: Actual, planned: Planned, changes: list[SettingsChange]) -> str:
-    """Why ``planned`` does not run or block in this hook: the setting and the file."""
+def _not_running(
+    actual: Actual, planned: Planned, changes: list[SettingsChange]
+) -> tuple[str, str]:
+    """Why ``planned`` does not run or block in this hook (the setting and the file), and what
+    to do by hand about it (empty when a settings change closes it)."""
     run, check, project = actual.run, planned.check, planned.project
     if planned.skip_reason is None:
-        return f"{run.shown} runs {check} for {project.rel} but it does not block: {planned.why}"
+        return (
+            f"{run.shown} runs {check} for {project.rel} but it does not block: {planned.why}",
+            "",
+        )
     if run.only and check not in run.only:
-        return f"{run.shown} runs only {', '.join(run.only)} (--only)"
+        return f"{run.shown} runs only {', '.join(run.only)} (--only)", HOOK_STEP
     if check not in project.config.checks:
         own = _own(project)
         if "checks" in own and check not in own["checks"]:
             changes.append(SettingsChange(project.rel, "checks", (check,)))
             listed = ", ".join(own["checks"]) or "none"
-            return f"[tool.guardrail] checks in {_pyproject(project.rel)} leaves it out ({listed})"
-        return f"{run.shown} skips it (--skip {check})"
-    return f"{run.shown} does not run {check} for {project.rel}: {planned.skip_reason}"
+            where = _pyproject(project.rel)
+            return f"[tool.guardrail] checks in {where} leaves it out ({listed})", ""
+        return (
+            f"{run.shown} skips it (--skip {check})",
+            f"remove --skip {check} from {run.shown}'s args",
+        )
+    return f"{run.shown} does not run {check} for {project.rel}: {planned.skip_reason}", ""
 
 
 def _differences(
@@ -323,11 +333,9 @@ def compare(cmd: CiCheck, root: Path, ci: Derived, actuals: Sequence[Actual]) ->
         if planned is None:
             continue
         if planned.skip_reason is not None or not planned.blocking:
-            reasons.append(_not_running(actual, planned, changes))
-            if actual.run.only and check not in actual.run.only:
-                manual.append(HOOK_STEP)
-            elif "--skip" in reasons[-1]:
-                manual.append(f"remove --skip {check} from {actual.run.shown}'s args")
+            reason, step = _not_running(actual, planned, changes)
+            reasons.append(reason)
+            manual.extend([step] if step else [])
             continue
         used = actual.derived.sources.get(pair)
         gaps, more = (
