@@ -119,7 +119,11 @@ class HookRun:
 
     @property
     def org(self) -> OrgSettings:
-        return OrgSettings(self.hook.layer, self.hook.enforced, self.hook.required)
+        """The hook args as the plan from CI weighs them (as ``RunOptions.org`` does)."""
+        merged: Layer = {}
+        for layer in self.hook.layers:
+            merged.update(layer)
+        return OrgSettings(merged, self.hook.enforced, self.hook.required)
 
 
 @dataclass(frozen=True, slots=True)
