@@ -16,13 +16,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 
-from hooks import __version__, layers
+from hooks import __version__, hookargs
 from hooks.commands import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, CommandOutcome, OnDone
 from hooks.errors import GuardrailError, log_internal_error
 
 
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    layers.add_selection_arguments(parser)
+    hookargs.add_selection_arguments(parser)
     parser.add_argument("--jobs", "-j", type=int, default=None, help="checks run at once")
     parser.add_argument(
         "--no-cache",
@@ -30,7 +30,7 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="run every check even if this content was verified green before",
     )
     parser.add_argument("--verbose", "-v", action="store_true", help="show commands and output")
-    layers.add_organisation_arguments(parser)
+    hookargs.add_organisation_arguments(parser)
     _add_report_arguments(parser)
 
 

@@ -13,13 +13,14 @@ per-check hooks are ``guardrail run --only mypy``) and ``--jobs`` is a property 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
-from hooks.config import CHECKS, ENFORCED, PROJECT_KEYS, TOOLS_CHOICES, Layer, load_project_layer
+from hooks.config import CHECKS, ENFORCED, PROJECT_KEYS, Layer, load_project_layer
 from hooks.errors import GuardrailError
+from hooks.hookargs import add_organisation_arguments, add_selection_arguments
 from hooks.projects import discover
 
 ORIGIN = "the hook args (the organisation's hook repo or .pre-commit-config.yaml)"
@@ -116,102 +117,6 @@ def build(
         written.append(f"--enforce {key}")
     required = tuple(dict.fromkeys(require))
     return HookArgs(layer, required, tuple(dict.fromkeys(enforce)), tuple(written))
-
-
-def _check_names(value: str) -> list[str]:
-    names = [v.strip() for v in value.split(",") if v.strip()]
-    for name in names:
-        if name not in CHECKS:
-            raise argparse.ArgumentTypeError(
-                f"unknown check {name!r}; choose from {', '.join(CHECKS)}"
-            )
-    return names
-
-
-def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--only``, ``--skip`` and ``--fail-fast`` of ``guardrail run``."""
-    parser.add_argument(
-        "--only",
-        type=_check_names,
-        action="extend",
-        nargs="+",
-        default=[],
-        metavar="CHECK",
-        help=f"run only these checks ({', '.join(CHECKS)})",
-    )
-    parser.add_argument(
-        "--skip",
-        type=_check_names,
-        action="extend",
-        nargs="+",
-        default=[],
-        metavar="CHECK",
-        help="drop these checks (a default: a project's own [tool.guardrail] checks wins)",
-    )
-    parser.add_argument(
-        "--fail-fast",
-        action="store_true",
-        default=None,
-        help="stop after the first failing check (a default: a project's fail_fast wins)",
-    )
-
-
-def _check_arg(check: str) -> Callable[[str], tuple[str, str]]:
-    """``--mypy-arg=--strict`` -> ``("mypy", "--strict")``: every check's args share one list."""
-    return lambda value: (check, value)
-
-
-def add_organisation_arguments(parser: argparse.ArgumentParser) -> None:
-    """The organisation-default flags of ``guardrail run`` (``--skip``/``--fail-fast`` are the
-    CLI's own and feed the same layer)."""
-    group = parser.add_argument_group(
-        "organisation defaults",
-        "Settings an organisation's hook repo passes as hook args. A project's own "
-        "[tool.guardrail] overrides them, except what --require/--enforce pin.",
-    )
-    for check in CHECKS:
-        group.add_argument(
-            f"--{check}-arg",
-            dest="check_args",
-            action="append",
-            type=_check_arg(check),
-            default=[],
-            metavar="ARG",
-            help=f"an extra argument for {check}; write it with '=': --{check}-arg=--flag",
-        )
-    group.add_argument(
-        "--timeout",
-        action="append",
-        default=[],
-        metavar="CHECK=SECONDS",
-        help="kill a check and report it as an error after this long",
-    )
-    group.add_argument(
-        "--tools", choices=TOOLS_CHOICES, default=None, help="where ruff and mypy come from"
-    )
-    group.add_argument(
-        "--pass-env",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="an environment variable (or a pattern such as 'APP_*') the tools may see",
-    )
-    group.add_argument(
-        "--require",
-        action="append",
-        choices=CHECKS,
-        default=[],
-        metavar="CHECK",
-        help="a check no project may drop from its checks",
-    )
-    group.add_argument(
-        "--enforce",
-        action="append",
-        default=[],
-        metavar="SETTING",
-        help="a setting given here that no project may change (tools, fail_fast, checks, "
-        "mypy.args, pytest.timeout, ...)",
-    )
 
 
 def _flatten(values: Sequence[Sequence[str] | str]) -> tuple[str, ...]:
