@@ -12,13 +12,15 @@ per-check hooks are ``guardrail run --only mypy``) and ``--jobs`` is a property 
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from hooks.config import CHECKS, ENFORCED, PROJECT_KEYS, Layer, load_project_layer
 from hooks.errors import GuardrailError
+from hooks.hookargs import add_organisation_arguments, add_selection_arguments
 from hooks.projects import discover
 
 ORIGIN = "the hook args (the organisation's hook repo or .pre-commit-config.yaml)"
@@ -115,6 +117,51 @@ def build(
         written.append(f"--enforce {key}")
     required = tuple(dict.fromkeys(require))
     return HookArgs(layer, required, tuple(dict.fromkeys(enforce)), tuple(written))
+
+
+def _flatten(values: Sequence[Sequence[str] | str]) -> tuple[str, ...]:
+    out: list[str] = []
+    for v in values:
+        out.extend([v] if isinstance(v, str) else v)
+    return tuple(out)
+
+
+def from_namespace(args: argparse.Namespace) -> HookArgs:
+    """The organisation's flags, out of argparse at once, typed."""
+    return build(
+        skip=_flatten(args.skip),
+        fail_fast=args.fail_fast,
+        check_args={c: [v for check, v in args.check_args if check == c] for c in CHECKS},
+        timeouts=list(args.timeout),
+        tools=args.tools,
+        pass_env=list(args.pass_env),
+        require=list(args.require),
+        enforce=list(args.enforce),
+    )
+
+
+def only_of(args: argparse.Namespace) -> tuple[str, ...]:
+    """The checks ``--only`` selects (none: every check)."""
+    return _flatten(args.only)
+
+
+class _HookArgParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise GuardrailError(message)
+
+
+def parse_hook_words(words: Sequence[str], where: str) -> tuple[HookArgs, tuple[str, ...]]:
+    """A hook's ``guardrail run`` arguments (its entry's words and its ``args:``), parsed as the
+    command line parses them: the organisation's layer and the checks ``--only`` selects.
+    Arguments that do not change what runs (``--jobs``, report options) are ignored."""
+    parser = _HookArgParser(prog="guardrail run", add_help=False)
+    add_selection_arguments(parser)
+    add_organisation_arguments(parser)
+    try:
+        args, _ = parser.parse_known_args(list(words))
+        return from_namespace(args), only_of(args)
+    except GuardrailError as exc:
+        raise GuardrailError(f"{where}: the guardrail hook's args: {exc}") from None
 
 
 def _toml_key(key: str) -> str:

@@ -87,30 +87,28 @@ def test_motivating_repo_gap_then_init_and_hook_install_close_it(
     assert gap and gap[0].split()[0] == "GAP" and "mypy tunix_rt_backend" in gap[0], run
     assert "(job backend, in backend)" in gap[0]
     assert (
-        "the guardrail does not run mypy for backend "
-        "([tool.guardrail] checks = ruff-check, ruff-format, pytest)" in run.out
+        "- [tool.guardrail] checks in backend/pyproject.toml leaves it out "
+        "(ruff-check, ruff-format, pytest)" in run.out
     )
-    assert "guardrail runs instead: nothing (mypy is not in [tool.guardrail] checks" in run.out
+    assert "guardrail runs instead: nothing" in run.out
     for tool in ("ruff-check", "ruff-format", "pytest"):
         line = next(ln for ln in run.out.splitlines() if f"{CI}:{MOTIVATING_LINES[tool]}" in ln)
         assert line.split()[0] == "ok", run
     assert "FAIL pre-push hook: not installed in this clone (.git/hooks/pre-push)" in run.out
     ci_block = run.out[run.out.index("What CI runs") : run.out.index("Plumbing:")]
-    page = (Path(__file__).parents[1] / "docs" / "doctor.md").read_text(encoding="utf-8")
+    page = (Path(__file__).parents[1] / "docs/doctor.md").read_text(encoding="utf-8")
     assert ci_block in page, "docs/doctor.md's sample no longer matches a real run"
     assert "FAIL .pre-commit-config.yaml: no .pre-commit-config.yaml" in run.out
 
     init = guardrail(repo, "init", "--from-ci")
     assert init.code == 1, init  # the hook entry is left to complete: no existing rev is known
     assert "backend/pyproject.toml: [tool.guardrail] checks += ['mypy']" in init.out
-    assert (
-        "backend/pyproject.toml: [tool.guardrail.mypy] targets = ['tunix_rt_backend']" in init.out
-    )
     pyproject = (repo / "backend/pyproject.toml").read_text()
     assert pyproject.startswith(BACKEND_PYPROJECT)
     assert "# mypy is slow here; CI runs it anyway\n" in pyproject
     assert 'checks = ["ruff-check", "ruff-format", "pytest", "mypy"]  # the fast ones' in pyproject
-    assert '[tool.guardrail.mypy]\ntargets = ["tunix_rt_backend"]\n' in pyproject
+    # mypy's targets come from CI's command (the plan from CI): nothing to write for them.
+    assert "[tool.guardrail.mypy]" not in pyproject
     assert not (repo / ".pre-commit-config.yaml").exists()
     assert "rev: <a tag or full commit id of push-guardrail>\n" in init.out
     assert "      - id: guardrail\n" in init.out and "stages:" not in init.out
@@ -153,7 +151,9 @@ def test_motivating_repo_gap_then_init_and_hook_install_close_it(
     for line in BAD_LINES:
         assert f"{EXPORT_PATH}:{line}:" in blocked.out
     assert settled.out.endswith(
-        "nothing to change; the settings already cover what CI runs.\n\nNext: guardrail doctor.\n"
+        "nothing to change; the settings already cover what CI runs.\n"
+        "The push hook takes its plan from CI; `guardrail init --from-ci --explicit` writes it "
+        "down in [tool.guardrail] for those who want it explicit.\n\nNext: guardrail doctor.\n"
     ), settled
 
 
@@ -230,25 +230,33 @@ def test_uv_run_workflow_flags_then_init(
     code, data = _json(guardrail, repo)
     assert code == 1
     commands = _by_tool(data)
-    assert commands["ruff-check"]["status"] == "covered"
-    assert commands["ruff-format"]["status"] == "covered"
-    assert commands["mypy"]["reasons"] == ["CI passes --strict; the guardrail does not"]
-    assert commands["pytest"]["reasons"] == ["CI passes -m not slow; the guardrail does not"]
+    # The plan comes from CI: its flags are the push hook's, nothing to write to cover them.
+    assert [c["status"] for c in data["commands"]] == ["covered"] * 4
+    assert (
+        commands["mypy"]["guardrail"]
+        == f"mypy --strict tunix_rt_backend  (in backend, from {CI}:17)"
+    )
+    assert commands["pytest"]["guardrail"] == f"pytest -m not slow  (in backend, from {CI}:20)"
     assert commands["pytest"]["cwd"] == "backend"
     plumbing = {p["name"]: p for p in data["plumbing"]}
     assert plumbing["mypy version (backend)"]["status"] == "problem"
     assert plumbing["mypy version (backend)"]["message"].endswith(f"CI pins ==1.13.0 in {CI}:17")
 
+    before = (repo / "backend/pyproject.toml").read_text()
     init = guardrail(repo, "init", "--from-ci")
     assert init.code == 1, init  # the hook entry is printed: this build records no commit
     assert "rev: <a tag or full commit id of push-guardrail>" in init.out
+    assert (repo / "backend/pyproject.toml").read_text() == before
+    # --explicit writes the derived plan down; the push hook then runs the same, no WARN.
+    guardrail(repo, "init", "--from-ci", "--explicit")
     pyproject = (repo / "backend/pyproject.toml").read_text()
     assert (
-        '[tool.guardrail.mypy]\ntargets = ["tunix_rt_backend"]\nargs = ["--strict"]\n' in pyproject
+        '[tool.guardrail.mypy]\nargs = ["--strict"]\ntargets = ["tunix_rt_backend"]\n' in pyproject
     )
     assert '[tool.guardrail.pytest]\nargs = ["-m", "not slow"]\n' in pyproject
     _, data = _json(guardrail, repo)
     assert [c["status"] for c in data["commands"]] == ["covered"] * 4
+    assert data["warnings"] == 0
 
 
 def test_poetry_workflow_config_file_coverage_gate_and_tox(
@@ -257,16 +265,19 @@ def test_poetry_workflow_config_file_coverage_gate_and_tox(
     repo = _repo(tmp_path, project_venv, workflow=POETRY_WORKFLOW, backend_extra="")
     run = guardrail(repo, "doctor")
     assert run.code == 1, run
-    assert f"GAP  {CI}:15  poetry run mypy tunix_rt_backend --config-file pyproject.toml" in run.out
-    assert "CI passes --config-file pyproject.toml; the guardrail does not" in run.out
-    assert "CI passes --cov-fail-under=90; the guardrail does not" in run.out
+    assert f"ok   {CI}:15  poetry run mypy tunix_rt_backend --config-file pyproject.toml" in run.out
+    assert "the push hook runs: mypy --config-file pyproject.toml tunix_rt_backend" in run.out
+    assert "pytest --cov=tunix_rt_backend --cov-fail-under=90  (in backend" in run.out
+    # CI's tox and nox are not read: ruff-format, which CI runs nowhere the guardrail can see,
+    # blocks (fail closed), and doctor names that as blocking on more than CI.
+    assert "  WARN ruff-format (backend): CI runs what the guardrail cannot read" in run.out
     assert (
         f"{CI}:18: tox -e lint,py311: not mirrored: no tox configuration (tox.ini, setup.cfg "
         "[tox:tox], pyproject.toml [tool.tox], tox.toml) in ." in run.out
     )
     assert f"{CI}:18: nox -s typecheck tests: not mirrored: no noxfile.py in ." in run.out
 
-    init = guardrail(repo, "init", "--from-ci")
+    init = guardrail(repo, "init", "--from-ci", "--explicit")
     pyproject = (repo / "backend/pyproject.toml").read_text()
     assert 'args = ["--config-file", "pyproject.toml"]' in pyproject, init
     assert 'args = ["--cov=tunix_rt_backend", "--cov-fail-under=90"]' in pyproject, init
@@ -314,7 +325,9 @@ def test_files_outside_every_project(tmp_path: Path, project_venv: Path, guardra
         files={"scripts/release.py": "print('release')\n"},
     )
     run = guardrail(repo, "doctor")
-    assert "1 file (scripts/release.py) is outside every guardrail project" in run.out, run
+    # CI's ruff runs from the repository root, which is no project: the plan cannot mirror it.
+    assert "- CI runs it in ., which is in no guardrail project" in run.out, run
+    assert "make the folder a project: give it a pyproject.toml" in run.out
     assert run.code == 1
 
 
@@ -376,7 +389,9 @@ def test_partial_hook_at_push_leaves_mypy_uncovered(
     _, data = _json(guardrail, repo)
     mypy = _by_tool(data)["mypy"]
     assert mypy["status"] == "gap"
-    assert mypy["reasons"] == ["the pre-push hooks in .pre-commit-config.yaml run only ruff-check"]
+    assert mypy["reasons"] == [
+        "the hook guardrail-ruff-check (.pre-commit-config.yaml:5) runs only ruff-check (--only)"
+    ]
     init = guardrail(repo, "init", "--from-ci")
     assert init.code == 0, init
     text = (repo / ".pre-commit-config.yaml").read_text()
@@ -436,19 +451,16 @@ def test_doctor_and_init_modules_stay_out_of_guardrail_run() -> None:
     assert out.stdout.strip() == "[]"
 
 
-def test_ci_mypy_on_the_whole_folder_sets_targets(
+def test_ci_mypy_on_the_whole_folder_is_the_plan_and_explicit_writes_it(
     tmp_path: Path, project_venv: Path, guardrail: Any
 ) -> None:
     workflow = MOTIVATING_WORKFLOW.replace("run: mypy tunix_rt_backend", "run: mypy .")
     repo = _repo(tmp_path, project_venv, workflow=workflow, backend_extra="")
     _, data = _json(guardrail, repo)
     mypy = _by_tool(data)["mypy"]
-    assert mypy["reasons"] == [
-        "mypy in backend checks backend/tunix_rt_backend; CI also checks 2 files "
-        "(backend/tests/__init__.py, backend/tests/test_services.py)"
-    ]
-    assert mypy["changes"] == [{"project": "backend", "key": "mypy.targets", "values": ["."]}]
-    guardrail(repo, "init", "--from-ci")
+    assert mypy["status"] == "covered" and mypy["changes"] == []
+    assert mypy["guardrail"] == f"mypy .  (in backend, from {CI}:{MOTIVATING_LINES['mypy']})"
+    guardrail(repo, "init", "--from-ci", "--explicit")
     assert (
         '[tool.guardrail.mypy]\ntargets = ["."]\n' in (repo / "backend/pyproject.toml").read_text()
     )

@@ -330,8 +330,9 @@ def test_doctor_counts_what_ci_does_with_fixes(
     tmp_path: Path, guardrail: Any, flag: str, source: str
 ) -> None:
     """fix = true: the project's `ruff check .` and CI's `ruff check FLAG .` disagree. The plan
-    comes from CI, so the guardrail agrees with CI from the start; doctor still names the gap
-    between the project's settings and CI, and init --from-ci writes CI's args down."""
+    comes from CI, so the guardrail agrees with CI from the start, and doctor shows CI's flag as
+    what the push hook runs; init --from-ci --explicit writes CI's args down, and the verdict
+    stays CI's."""
     files = {
         "pyproject.toml": FIX_TRUE + '\n[tool.guardrail]\nchecks = ["ruff-check"]\n',
         "pkg/mod.py": source,
@@ -342,9 +343,9 @@ def test_doctor_counts_what_ci_does_with_fixes(
     first = guardrail(repo, "run", "--no-cache")
     assert first.code == expected, (expected, first)
     doctor = guardrail(repo, "doctor")
-    assert f"GAP  .github/workflows/ci.yml:7  ruff check {flag} ." in doctor.out, doctor
-    assert f"CI passes {flag}; the guardrail does not" in doctor.out, doctor
-    init = guardrail(repo, "init", "--from-ci")
+    assert f"ok   .github/workflows/ci.yml:7  ruff check {flag} ." in doctor.out, doctor
+    assert f"the push hook runs: ruff check {flag} ." in doctor.out, doctor
+    init = guardrail(repo, "init", "--from-ci", "--explicit")
     assert init.code == 1, init  # the hook entry is left to complete: no existing rev is known
     assert "pyproject.toml: [tool.guardrail.ruff-check] args = " in init.out, init
     assert "ok   .github/workflows/ci.yml:7" in guardrail(repo, "doctor").out

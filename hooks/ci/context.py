@@ -75,7 +75,9 @@ class Walker(Protocol):
         """Record or follow one command; its exit status when known (it never is, so far)."""
         ...
 
-    def note(self, origin: Origin, text: str, why: str) -> None: ...
+    def note(self, origin: Origin, text: str, why: str, *, hides_checks: bool = True) -> None:
+        """Something not mirrored; ``hides_checks`` False when it cannot hide a check run."""
+        ...
 
     def count(self) -> int:
         """How many checks and gates were found so far (a reader tells what a job produced)."""

@@ -236,12 +236,14 @@ class _Workflow:
                 self.frame.origin.then(f"{self.rel}:{yamlfile.key_line(job, 'if')}"),
                 f"if: {str(job['if']).strip()}",
                 "a job condition the guardrail does not evaluate: every project is checked",
+                hides_checks=False,
             )
         if produced and coe is not None and not isinstance(coe, bool):
             walker.note(
                 self.frame.origin.then(f"{self.rel}:{yamlfile.key_line(job, 'continue-on-error')}"),
                 f"continue-on-error: {coe}",
                 "whether the job may fail depends on an expression: its commands count as blocking",
+                hides_checks=False,
             )
 
     def _steps_of_job(
@@ -332,6 +334,7 @@ class _Steps:
                         self.frame.origin.then(f"{self.rel}:{yamlfile.key_line(step, 'if')}"),
                         f"if: {str(step['if']).strip()}",
                         "a step condition the guardrail does not evaluate: the step counts as run",
+                        hides_checks=False,
                     )
 
     def _step(self, step: Mapping[str, Any], *, folder: str, shell: str) -> None:
@@ -448,6 +451,7 @@ class _Steps:
                 origin,
                 f"uses: {uses}",
                 "a path filter the guardrail does not evaluate: every project is checked",
+                hides_checks=False,
             )
         elif uses.startswith("./"):
             self._composite(uses, given, scope, origin, frame)

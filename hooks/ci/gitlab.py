@@ -207,4 +207,5 @@ def _job(
                     Origin((f"{file}:{yamlfile.key_line(owner, key)}",)),
                     f"{key}: (job {name})",
                     "conditions the guardrail does not evaluate: every project is checked",
+                    hides_checks=False,
                 )

@@ -253,6 +253,7 @@ class ShellRun:
             f"if {words}",
             "a condition that cannot be decided without running CI: the commands of every "
             "branch were read",
+            hides_checks=False,
         )
 
     def _for(self, node: shell.For, *, fails: bool) -> bool | None:

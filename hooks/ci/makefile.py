@@ -509,6 +509,7 @@ def run_make(walker: Walker, call: Call, frame: Frame, job: Job) -> None:
             call.origin.then(f"{rel}:{number}"),
             "conditional",
             "a make conditional that cannot be decided without running CI: both branches read",
+            hides_checks=False,
         )
     goals = list(args.targets)
     if not goals:

@@ -172,11 +172,17 @@ class Trigger:
 
 @dataclass(frozen=True, slots=True)
 class NotMirrored:
-    """Something CI runs or decides that the guardrail does not read, and why."""
+    """Something CI runs or decides that the guardrail does not read, and why.
+
+    ``hides_checks``: whether it may run one of the four checks the guardrail did not see (an
+    unread script, tox env or action): the plan then fails closed on the checks CI runs
+    nowhere else. False for a filter or a conservative reading (a job ``if:``, both branches of
+    a conditional read), which never hides a check run. The reader that notes it decides."""
 
     origin: Origin
     text: str
     why: str
+    hides_checks: bool = True
 
 
 @dataclass(frozen=True, slots=True)

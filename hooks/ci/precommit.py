@@ -318,6 +318,7 @@ def run_pre_commit(walker: Walker, call: Call, frame: Frame, job: Job) -> None:
             call.origin,
             call.text,
             "without --all-files pre-commit checks only staged files: nothing in a CI checkout",
+            hides_checks=False,
         )
         return
     if args.changed_only:

@@ -107,8 +107,8 @@ class Reader:
                 return False
         return (self.root / rel).exists()
 
-    def note(self, origin: Origin, text: str, why: str) -> None:
-        self.notes.setdefault(NotMirrored(origin, text, why), None)
+    def note(self, origin: Origin, text: str, why: str, *, hides_checks: bool = True) -> None:
+        self.notes.setdefault(NotMirrored(origin, text, why, hides_checks), None)
 
     def pin(self, pin: ToolPin) -> None:
         self.pins.setdefault(pin, None)

@@ -25,13 +25,6 @@ from hooks.push.refs import Push, parse_pre_push
 from hooks.push.snapshot import worktree_snapshot
 
 
-def _flatten(values: list[list[str]] | list[str]) -> tuple[str, ...]:
-    out: list[str] = []
-    for v in values:
-        out.extend(v if isinstance(v, list) else [v])
-    return tuple(out)
-
-
 @dataclass(frozen=True, slots=True)
 class EnvSkip:
     """What ``GUARDRAIL=0`` / ``GUARDRAIL_SKIP`` ask to skip, and the loud notes saying so."""
@@ -66,16 +59,7 @@ def escape_hatches(environ: Mapping[str, str]) -> EnvSkip:
 
 def hook_args(args: argparse.Namespace) -> layers.HookArgs:
     """The organisation's flags, out of argparse at once, typed."""
-    return layers.build(
-        skip=_flatten(args.skip),
-        fail_fast=args.fail_fast,
-        check_args={c: [v for check, v in args.check_args if check == c] for c in CHECKS},
-        timeouts=list(args.timeout),
-        tools=args.tools,
-        pass_env=list(args.pass_env),
-        require=list(args.require),
-        enforce=list(args.enforce),
-    )
+    return layers.from_namespace(args)
 
 
 def run_options(args: argparse.Namespace, env_skip: EnvSkip, hook: layers.HookArgs) -> RunOptions:
@@ -83,7 +67,7 @@ def run_options(args: argparse.Namespace, env_skip: EnvSkip, hook: layers.HookAr
     if args.jobs is not None and args.jobs < 1:
         raise GuardrailError("--jobs must be at least 1")
     return RunOptions(
-        only=_flatten(args.only),
+        only=layers.only_of(args),
         skip=env_skip.checks,
         jobs=args.jobs,
         verbose=args.verbose,

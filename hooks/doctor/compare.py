@@ -1,45 +1,49 @@
-"""``guardrail doctor``: what CI checks that the push hook does not, and the plumbing around it.
+"""``guardrail doctor``: the push hook's plan against CI, both ways, and the plumbing around it.
 
-Each ruff/mypy/pytest command found in CI (:func:`hooks.ci.read_ci`) is compared with what
-``guardrail run`` would run (the projects from :mod:`hooks.projects`, each check's ``plan``): the
-tool, the files it checks, the folder it starts in (which config it reads) and the options that
-change the verdict. A difference comes with the ``[tool.guardrail]`` change that closes it,
-which ``guardrail init --from-ci`` applies.
+The plan the push hook runs comes from CI (:func:`hooks.engine.derive.derive`), weighed with
+the hook's own args (each guardrail hook at pre-push, parsed as ``guardrail run`` parses them)
+and each project's ``[tool.guardrail]``. doctor derives it twice: once from CI alone (what CI
+blocks on) and once as the hook runs it, and compares the two per (project, check):
+
+- no less than CI: a CI command whose check the hook does not run, does not block on, or runs
+  with arguments or targets that leave out CI's is a GAP (exit 1), naming the setting that
+  causes it;
+- no more than CI: a check the hook blocks on that CI never runs, or runs with more arguments
+  or wider targets, is a WARN ("blocks on more than CI"); the exit code stays 0 for it.
 """
 
 from __future__ import annotations
 
-import os
 import posixpath
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hooks import git
-from hooks.checks.base import Invocation
-from hooks.checks.registry import all_checks
 from hooks.ci import CiCheck, CiPlan, read_ci
-from hooks.ci.args import Verdict, rebased_tokens, verdict_args
-from hooks.config import Layer
+from hooks.ci.args import verdict_args
+from hooks.config import Layer, load_project_layer
 from hooks.doctor.plumbing import (
-    PRE_COMMIT_CONFIG,
     PlumbingCheck,
+    guardrail_hooks,
     hook_config_file,
     installed_hook_check,
     installed_host,
     load_precommit_config,
     mypy_config_check,
     precommit_check,
-    push_checks,
     version_checks,
 )
-from hooks.findings import plural
+from hooks.engine.derive import Derived, FromCi, OrgSettings, derive, project_folders
+from hooks.engine.plan import Planned, plan
+from hooks.layers import HookArgs, parse_hook_words
 from hooks.pins import Pin
 from hooks.projects import Project, load_projects
-from hooks.toolconfig import config_file, coverage_threshold, mypy_config_targets
+from hooks.toolconfig import config_file, mypy_config_targets
 
-PY_SUFFIXES = (".py", ".pyi")
 HOOK_STEP = "run the whole chain at pre-push (the hook id guardrail, or your organisation's)"
+MORE = "blocks on more than CI"
+
+Pair = tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +58,8 @@ class SettingsChange:
 
 @dataclass(frozen=True, slots=True)
 class Comparison:
-    """One CI command against the push hook. ``covered`` is None when it could not be compared."""
+    """One CI command against the push hook. ``covered`` is None when it could not be compared.
+    ``warnings``: where the hook runs it but blocks on more than CI does."""
 
     command: CiCheck
     covered: bool | None
@@ -63,6 +68,16 @@ class Comparison:
     guardrail: str = ""
     changes: tuple[SettingsChange, ...] = ()
     manual: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MoreThanCi:
+    """A check the push hook blocks on in ``project`` that CI never runs there, and why."""
+
+    project: str
+    check: str
+    reasons: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +89,16 @@ class DoctorReport:
     notes: tuple[str, ...] = ()
     not_mirrored: int = 0
     by_construction: tuple[str, ...] = ()
+    more: tuple[MoreThanCi, ...] = ()
 
     @property
     def gaps(self) -> tuple[Comparison, ...]:
         return tuple(c for c in self.comparisons if c.covered is False)
+
+    @property
+    def warnings(self) -> int:
+        """How many times the push hook blocks on more than CI."""
+        return len(self.more) + sum(len(c.warnings) for c in self.comparisons)
 
     @property
     def problems(self) -> tuple[PlumbingCheck, ...]:
@@ -89,148 +110,182 @@ class DoctorReport:
 
 
 @dataclass(frozen=True, slots=True)
-class Context:
-    """What the guardrail would do in this repository, shared by every comparison.
+class HookRun:
+    """One guardrail hook at pre-push as the push runs it: its args parsed."""
 
-    ``plans`` and ``paths`` cache per (project, check) what the comparisons ask again and again.
-    """
+    shown: str
+    hook: HookArgs = field(default_factory=HookArgs)
+    only: tuple[str, ...] = ()
 
-    root: Path
+    @property
+    def org(self) -> OrgSettings:
+        """The hook args as the plan from CI weighs them (as ``RunOptions.org`` does)."""
+        merged: Layer = {}
+        for layer in self.hook.layers:
+            merged.update(layer)
+        return OrgSettings(merged, self.hook.enforced, self.hook.required)
+
+
+@dataclass(frozen=True, slots=True)
+class Actual:
+    """What one hook runs: its projects, the derived plan and the planned pairs."""
+
+    run: HookRun
+    projects: Mapping[str, Project]
+    derived: Derived
+    planned: Mapping[Pair, Planned]
+
+
+@dataclass(frozen=True, slots=True)
+class Compared:
+    """Everything doctor compared: CI's plan, CI's own decisions, what each hook runs."""
+
+    plan: CiPlan
     projects: tuple[Project, ...]
-    files: tuple[str, ...]
-    hook_checks: frozenset[str] | None = None
-    hook_config: str = PRE_COMMIT_CONFIG
-    plans: dict[tuple[str, str], str] = field(default_factory=dict)
-    paths: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    ci: Derived
+    actuals: tuple[Actual, ...]
+    comparisons: tuple[Comparison, ...]
+    more: tuple[MoreThanCi, ...]
 
 
-def python_files(root: Path) -> tuple[str, ...]:
-    """Tracked and untracked-but-not-ignored Python files, repo-relative."""
-    out = git.output(
-        root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.py", "*.pyi"
+def hook_runs(root: Path) -> tuple[HookRun, ...]:
+    """Every guardrail hook that runs at pre-push, with its args parsed; one without args when
+    the pre-push hook is ``guardrail install``'s or no hook config lists one (the plumbing
+    checks report a missing hook)."""
+    plain = HookRun("the pre-push hook")
+    if installed_host(root) == "guardrail install":
+        return (plain,)
+    config = load_precommit_config(root)
+    if config is None:
+        return (plain,)
+    file = hook_config_file(root)
+    runs = []
+    for hook in guardrail_hooks(config):
+        if not hook.at_push:
+            continue
+        where = f"{file}:{hook.line}" if hook.line else file
+        parsed, only = parse_hook_words(hook.args, f"{where} hook {hook.hook_id}")
+        runs.append(HookRun(f"the hook {hook.hook_id} ({where})", parsed, only))
+    return tuple(runs) or (plain,)
+
+
+def _pyproject(rel: str) -> str:
+    return "pyproject.toml" if rel == "." else f"{rel}/pyproject.toml"
+
+
+def _own(project: Project) -> Layer:
+    return load_project_layer(project.path, repo_root=project.rel == ".")
+
+
+def _actual(root: Path, plan_: CiPlan, run: HookRun) -> Actual:
+    projects = load_projects(root, run.hook.layers, extra=project_folders(root, plan_))
+    derived = derive(root, projects, plan_, run.org)
+    planned = plan(projects, only=run.only, decisions=derived.decisions)
+    return Actual(
+        run,
+        {p.rel: p for p in projects},
+        derived,
+        {(p.project.rel, p.check): p for p in planned},
     )
-    if out is not None:
-        return tuple(sorted({p for p in out.split("\0") if p.endswith(PY_SUFFIXES)}))
-    found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in ("venv", "env")]
-        rel = os.path.relpath(dirpath, root)
-        found.extend(
-            posixpath.normpath(posixpath.join(rel.replace(os.sep, "/"), f))
-            for f in filenames
-            if f.endswith(PY_SUFFIXES)
-        )
-    return tuple(sorted(found))
 
 
-def under(path: str, folder: str) -> bool:
+def _options(check: str, tokens: Sequence[str], rel: str) -> dict[tuple[str, str | None], str]:
+    verdict = verdict_args(check, tokens, rel, coverage_gate=False)
+    return {(o.name, o.value): " ".join(o.tokens) for o in verdict.options}
+
+
+def _under(path: str, folder: str) -> bool:
+    path, folder = posixpath.normpath(path), posixpath.normpath(folder)
     return folder == "." or path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def owner(projects: Iterable[Project], path: str) -> Project | None:
-    """The deepest project holding ``path`` (repo-relative)."""
-    holding = [p for p in projects if under(path, p.rel)]
-    return max(holding, key=lambda p: 0 if p.rel == "." else p.rel.count("/") + 1, default=None)
+def _not_running(
+    actual: Actual, planned: Planned, changes: list[SettingsChange]
+) -> tuple[str, str]:
+    """Why ``planned`` does not run or block in this hook (the setting and the file), and what
+    to do by hand about it (empty when a settings change closes it)."""
+    run, check, project = actual.run, planned.check, planned.project
+    if planned.skip_reason is None:
+        return (
+            f"{run.shown} runs {check} for {project.rel} but it does not block: {planned.why}",
+            "",
+        )
+    if run.only and check not in run.only:
+        return f"{run.shown} runs only {', '.join(run.only)} (--only)", HOOK_STEP
+    if check not in project.config.checks:
+        own = _own(project)
+        if "checks" in own and check not in own["checks"]:
+            changes.append(SettingsChange(project.rel, "checks", (check,)))
+            listed = ", ".join(own["checks"]) or "none"
+            where = _pyproject(project.rel)
+            return f"[tool.guardrail] checks in {where} leaves it out ({listed})", ""
+        return (
+            f"{run.shown} skips it (--skip {check})",
+            f"remove --skip {check} from {run.shown}'s args",
+        )
+    return f"{run.shown} does not run {check} for {project.rel}: {planned.skip_reason}", ""
 
 
-def _package_path(root: Path, cwd: str, target: str) -> str:
-    """``p:pkg.sub`` / ``m:mod`` as a folder or file, relative to the repository root."""
-    name = target.split(":", 1)[1].replace(".", "/")
-    for base in (cwd, posixpath.join(cwd, "src")):
-        for candidate in (name, f"{name}.py"):
-            rel = posixpath.normpath(posixpath.join(base, candidate))
-            if (root / rel).exists():
-                return rel
-    return posixpath.normpath(posixpath.join(cwd, name))
+def _differences(
+    check: str, rel: str, ci: FromCi, used: FromCi, project: Project, run: HookRun
+) -> tuple[list[str], list[str]]:
+    """Where the hook's arguments and targets leave out CI's (gaps) or add to them (more)."""
+    gaps: list[str] = []
+    more: list[str] = []
+    if used.options_from:
+        source = used.options_from
+        source += f" in {_pyproject(rel)}" if source.startswith("[") else f" in {run.shown}"
+        theirs, ours = _options(check, ci.options, rel), _options(check, used.used_options, rel)
+        left_out = [text for key, text in theirs.items() if key not in ours]
+        added = [text for key, text in ours.items() if key not in theirs]
+        if left_out:
+            gaps.append(f"{source} replaces CI's arguments and leaves out {' '.join(left_out)}")
+        if added:
+            more.append(f"{MORE}: {source} adds {' '.join(added)}")
+    if used.targets_from:
+        source = f"{used.targets_from} in {_pyproject(rel)}"
+        theirs_t = ci.targets or mypy_config_targets(project.path) or (".",)
+        ours_t = used.used_targets
+        missed = [t for t in theirs_t if not any(_under(t, o) for o in ours_t)]
+        wider = [o for o in ours_t if not any(_under(o, t) for t in theirs_t)]
+        if missed:
+            gaps.append(f"{source} ({', '.join(ours_t)}) does not cover CI's {', '.join(missed)}")
+        if wider:
+            more.append(f"{MORE}: {source} adds {', '.join(wider)}, which CI does not check")
+    return gaps, more
 
 
-def guardrail_paths(ctx: Context, project: Project, tool: str) -> tuple[str, ...]:
-    """The repo-relative paths the guardrail's ``tool`` checks for ``project``."""
-    if tool != "mypy":
-        return (project.rel,)
-    key = (project.rel, tool)
-    if key not in ctx.paths:
-        from hooks.checks.mypy import targets
-
-        chosen = targets(project) or mypy_config_targets(project.path) or (".",)
-        args = project.config.check("mypy").args
-        split = verdict_args("mypy", args, project.rel, coverage_gate=False)
-        paths = [posixpath.normpath(posixpath.join(project.rel, t)) for t in chosen]
-        paths += [_package_path(project.repo_root, project.rel, t) for t in split.package_targets]
-        ctx.paths[key] = tuple(paths)
-    return ctx.paths[key]
+PROGRAMS = {"ruff-check": "ruff check", "ruff-format": "ruff format --check"}
 
 
-def covered_by(ctx: Context, tool: str, path: str) -> bool:
-    return any(
-        tool in p.config.checks and any(under(path, g) for g in guardrail_paths(ctx, p, tool))
-        for p in ctx.projects
+def _shown(planned: Planned) -> str:
+    """What the push hook runs for a pair, with the CI line it comes from."""
+    step = planned.ci
+    rel = planned.project.rel
+    program = PROGRAMS.get(planned.check, planned.check)
+    if step is None:
+        return f"{program} with the guardrail's defaults  (in {rel})"
+    return f"{program} {' '.join(step.argv)}".rstrip() + f"  (in {rel}, from {step.origin})"
+
+
+def _config_gap(cmd: CiCheck, root: Path, rel: str, options: Sequence[str]) -> tuple[str, str]:
+    """mypy and pytest read the config of the folder they start in: CI's folder, and the
+    project's for the push hook. A reason and a step by hand when the two differ."""
+    explicit = any(o.partition("=")[0] in ("--config-file", "-c") for o in options)
+    if cmd.check not in ("mypy", "pytest") or cmd.folder == rel or explicit:
+        return "", ""
+    theirs = config_file(cmd.check, root, cmd.folder)
+    ours = config_file(cmd.check, root, rel)
+    if theirs == ours:
+        return "", ""
+    return (
+        f"CI starts {cmd.check} in {cmd.folder} and it reads {theirs or 'no config'}; the "
+        f"guardrail starts it in {rel} and it reads {ours or 'no config'}",
+        f"make CI run {cmd.check} from {rel}, or pass the same config file in both",
     )
 
 
-def describe_plan(ctx: Context, project: Project, tool: str) -> str:
-    """What the guardrail runs for ``tool`` in ``project``, short enough to read."""
-    key = (project.rel, tool)
-    if key in ctx.plans:
-        return ctx.plans[key]
-    if tool not in project.config.checks:
-        text = f"nothing ({tool} is not in [tool.guardrail] checks of {project.rel})"
-    else:
-        planned = all_checks()[tool].plan(project, None)
-        if isinstance(planned, Invocation):
-            text = f"{_short_argv(planned.argv, ctx.root)}  (in {project.rel})"
-        else:
-            text = f"nothing: {tool} cannot run ({planned.message})"
-    ctx.plans[key] = text
-    return text
-
-
-def _short_argv(argv: Sequence[str], root: Path) -> str:
-    words = list(argv)
-    words[0] = posixpath.basename(words[0])
-    out: list[str] = []
-    for word in words:
-        if os.path.isabs(word):
-            rel = os.path.relpath(word, root)
-            word = rel if not rel.startswith("..") else word
-        out.append(word)
-    return " ".join(out)
-
-
-def ci_targets(
-    ctx: Context, cmd: CiCheck, positionals: Sequence[str], packages: Sequence[str]
-) -> tuple[str, ...]:
-    if positionals or packages:
-        return (*positionals, *(_package_path(ctx.root, cmd.folder, p) for p in packages))
-    if cmd.check == "mypy":
-        folder = ctx.root / cmd.folder if cmd.folder != "." else ctx.root
-        configured = mypy_config_targets(folder)
-        return tuple(posixpath.normpath(posixpath.join(cmd.folder, t)) for t in configured or ())
-    return (cmd.folder,)
-
-
-@dataclass(slots=True)
-class _Gaps:
-    """What one comparison found, filled in step by step."""
-
-    involved: list[Project]
-    reasons: list[str] = field(default_factory=list)
-    changes: list[SettingsChange] = field(default_factory=list)
-    manual: list[str] = field(default_factory=list)
-
-    def involve(self, project: Project | None) -> None:
-        if project is not None and project not in self.involved:
-            self.involved.append(project)
-
-    def not_in_checks(self, project: Project, tool: str) -> None:
-        self.reasons.append(
-            f"the guardrail does not run {tool} for {project.rel} "
-            f"([tool.guardrail] checks = {', '.join(project.config.checks) or 'none'})"
-        )
-        self.changes.append(SettingsChange(project.rel, "checks", (tool,)))
-
-
-def compare(cmd: CiCheck, ctx: Context) -> Comparison:
+def compare(cmd: CiCheck, root: Path, ci: Derived, actuals: Sequence[Actual]) -> Comparison:
     """How the push hook covers one CI command, and what would make it cover it."""
     if cmd.advisory:
         return Comparison(
@@ -239,145 +294,124 @@ def compare(cmd: CiCheck, ctx: Context) -> Comparison:
             None,
             ("CI lets this command fail (continue-on-error / allow_failure): it never blocks CI",),
         )
-    home = owner(ctx.projects, cmd.folder)
-    gate = coverage_threshold(ctx.root / cmd.folder) or (
-        home is not None and coverage_threshold(home.path)
-    )
-    wanted = verdict_args(cmd.check, cmd.argv, cmd.folder, coverage_gate=gate)
-    gaps = _Gaps([home] if home is not None else [])
-    if cmd.check == "pytest" and home is None:
-        holders = (owner(ctx.projects, target) for target in wanted.positionals)
-        gaps.involve(next((h for h in holders if h is not None), None))
-    if cmd.check == "pytest" and gaps.involved:
-        if "pytest" not in gaps.involved[0].config.checks:
-            gaps.not_in_checks(gaps.involved[0], "pytest")
-    else:
-        _compare_files(cmd, ctx, wanted, home, gaps)
-    for project in gaps.involved:
-        _compare_options(cmd, project, wanted, gate, gaps, named=len(gaps.involved) > 1)
-        _compare_config(cmd, ctx, project, wanted, gaps)
-    if ctx.hook_checks is not None and cmd.check not in ctx.hook_checks:
-        gaps.reasons.append(
-            f"the pre-push hooks in {ctx.hook_config} run only "
-            f"{', '.join(sorted(ctx.hook_checks)) or 'nothing'}"
+    if cmd in ci.homeless:
+        return Comparison(
+            cmd,
+            False,
+            None,
+            (f"CI runs it in {cmd.folder}, which is in no guardrail project",),
+            "nothing",
+            manual=(
+                "make the folder a project: give it a pyproject.toml or list it in "
+                "[tool.guardrail] projects",
+            ),
         )
-        gaps.manual.append(HOOK_STEP)
-    shown = gaps.involved[0] if gaps.involved else None
+    pair = next((k for k, s in ci.sources.items() if cmd in s.commands), None)
+    if pair is None:
+        return Comparison(
+            cmd, None, None, ("pre-commit passes this hook no file of any guardrail project",)
+        )
+    rel, check = pair
+    source = ci.sources[pair]
+    decided = ci.decisions[pair]
+    if decided.skip is not None:
+        return Comparison(cmd, True, rel, (decided.skip,), "nothing: CI skips it too")
+    if cmd not in source.mirrored:
+        mirrored = ", ".join(c.origin.where() for c in source.mirrored)
+        return Comparison(
+            cmd,
+            False,
+            rel,
+            (
+                f"CI runs {check} for {rel} more than once with different arguments; the "
+                f"guardrail mirrors {mirrored}, not this one",
+            ),
+            "the other command",
+        )
+    changes: list[SettingsChange] = []
+    reasons: list[str] = []
+    manual: list[str] = []
+    config_reason, config_step = _config_gap(cmd, root, rel, source.options)
+    for actual in actuals:
+        planned = actual.planned.get(pair)
+        if planned is None:
+            continue
+        if planned.skip_reason is not None or not planned.blocking:
+            reason, step = _not_running(actual, planned, changes)
+            reasons.append(reason)
+            manual.extend([step] if step else [])
+            continue
+        used = actual.derived.sources.get(pair)
+        gaps, more = (
+            _differences(check, rel, source, used, actual.projects[rel], actual.run)
+            if used is not None
+            else ([], [])
+        )
+        if gaps:
+            reasons.extend(gaps)
+            continue
+        if config_reason:
+            return Comparison(
+                cmd, False, rel, (config_reason,), _shown(planned), (), (config_step,)
+            )
+        return Comparison(cmd, True, rel, (), _shown(planned), warnings=tuple(more))
     return Comparison(
         cmd,
-        not gaps.reasons,
-        shown.rel if shown else None,
-        tuple(gaps.reasons),
-        describe_plan(ctx, shown, cmd.check) if shown else "nothing",
-        tuple(gaps.changes),
-        tuple(dict.fromkeys(gaps.manual)),
+        False,
+        rel,
+        tuple(dict.fromkeys(reasons)) or ("no guardrail hook runs it",),
+        "nothing",
+        tuple(dict.fromkeys(changes)),
+        tuple(dict.fromkeys(manual)),
     )
 
 
-def _compare_files(
-    cmd: CiCheck, ctx: Context, wanted: Verdict, home: Project | None, gaps: _Gaps
-) -> None:
-    """Every file CI's tool checks must be checked by the guardrail's same tool."""
-    tool = cmd.check
-    targets = ci_targets(ctx, cmd, wanted.positionals, wanted.package_targets)
-    files = [f for f in ctx.files if any(under(f, t) for t in targets)]
-    for path in (*targets, *files):
-        gaps.involve(owner(ctx.projects, path))
-    missed: dict[str | None, list[str]] = {}
-    for f in files:
-        if not covered_by(ctx, tool, f):
-            holder = owner(ctx.projects, f)
-            missed.setdefault(holder.rel if holder else None, []).append(f)
-    if home is not None and tool not in home.config.checks:
-        missed.setdefault(home.rel, [])
-    for rel, paths in missed.items():
-        project = next((p for p in ctx.projects if p.rel == rel), None)
-        if project is None:
-            verb = "is" if len(paths) == 1 else "are"
-            gaps.reasons.append(f"{_some(paths)} {verb} outside every guardrail project")
-            gaps.manual.append(
-                "make the folder holding them a project: give it a pyproject.toml or list it "
-                "in [tool.guardrail] projects"
-            )
-        elif tool not in project.config.checks:
-            gaps.not_in_checks(project, tool)
-        else:
-            checked = ", ".join(guardrail_paths(ctx, project, tool))
-            gaps.reasons.append(f"{tool} in {rel} checks {checked}; CI also checks {_some(paths)}")
-    if tool != "mypy":
-        return
-    explicit_ci = bool(wanted.positionals or wanted.package_targets)
-    for project in gaps.involved:
-        if not explicit_ci and project.rel not in missed:
-            continue
-        new = tuple(
-            posixpath.relpath(t, project.rel)
-            for t in targets
-            if under(t, project.rel) and (ctx.root / t).exists()
-        )
-        current = project.config.check("mypy").targets
-        if new and (current is None or not set(new) <= set(current)):
-            gaps.changes.append(SettingsChange(project.rel, "mypy.targets", new))
+def more_than_ci(plan_: CiPlan, ci: Derived, actuals: Sequence[Actual]) -> list[MoreThanCi]:
+    """The checks a hook blocks on that CI never runs for that project, and what makes them
+    block: the project's ``checks``, the hook's ``--require``, or CI running what the guardrail
+    cannot read (failing closed). CI running the guardrail itself is parity by construction."""
+    if any(not r.advisory for r in plan_.guardrail_runs):
+        return []
+    found: dict[Pair, list[str]] = {}
+    for actual in actuals:
+        for pair, planned in actual.planned.items():
+            if planned.skip_reason is not None or not planned.blocking:
+                continue
+            theirs = ci.decisions.get(pair)
+            if theirs is None or theirs.ci is not None:
+                continue
+            rel, check = pair
+            own = _own(actual.projects[rel])
+            why = found.setdefault(pair, [])
+            if check in own.get("checks", ()):
+                why.append(f"[tool.guardrail] checks in {_pyproject(rel)} names it")
+            if check in actual.run.hook.required:
+                why.append(f"{actual.run.shown} requires it (--require {check})")
+            if not why:
+                why.append("CI runs what the guardrail cannot read, so it fails closed")
+    return [
+        MoreThanCi(rel, check, tuple(dict.fromkeys(why))) for (rel, check), why in found.items()
+    ]
 
 
-def _compare_options(
-    cmd: CiCheck,
-    project: Project,
-    wanted: Verdict,
-    gate: bool,
-    gaps: _Gaps,
-    *,
-    named: bool,
-) -> None:
-    """CI's verdict-changing options must be among the guardrail's ``args``."""
-    args = project.config.check(cmd.check).args
-    present = {
-        (o.name, o.value)
-        for o in verdict_args(cmd.check, args, project.rel, coverage_gate=gate).options
-    }
-    suffix = f" for {project.rel}" if named else ""
-    for option in wanted.options:
-        if (option.name, option.value) in present:
-            continue
-        gaps.reasons.append(f"CI passes {' '.join(option.tokens)}; the guardrail does not{suffix}")
-        tokens = rebased_tokens(option, cmd.check, cmd.folder, project.rel)
-        gaps.changes.append(SettingsChange(project.rel, f"{cmd.check}.args", tokens))
+def compare_all(root: Path) -> Compared:
+    """Every CI command of the repository compared with what the push hook runs."""
+    plan_ = read_ci(root)
+    projects = tuple(load_projects(root, extra=project_folders(root, plan_)))
+    ci = derive(root, projects, plan_, own_layer=lambda _: {})
+    actuals = tuple(_actual(root, plan_, run) for run in hook_runs(root))
+    comparisons = tuple(compare(cmd, root, ci, actuals) for cmd in plan_.checks)
+    more = tuple(more_than_ci(plan_, ci, actuals)) if ci.decisions else ()
+    return Compared(plan_, projects, ci, actuals, comparisons, more)
 
 
-def _compare_config(
-    cmd: CiCheck, ctx: Context, project: Project, wanted: Verdict, gaps: _Gaps
-) -> None:
-    """mypy and pytest read the config of the folder they start in."""
-    explicit = any(o.name in ("--config-file", "-c") for o in wanted.options)
-    if cmd.check not in ("mypy", "pytest") or project.rel == cmd.folder or explicit:
-        return
-    theirs = config_file(cmd.check, ctx.root, cmd.folder)
-    ours = config_file(cmd.check, ctx.root, project.rel)
-    if theirs == ours:
-        return
-    gaps.reasons.append(
-        f"CI starts {cmd.check} in {cmd.folder} and it reads {theirs or 'no config'}; the "
-        f"guardrail starts it in {project.rel} and it reads {ours or 'no config'}"
-    )
-    gaps.manual.append(
-        f"make CI run {cmd.check} from {project.rel}, or pass the same config file in both"
-    )
-
-
-def _some(paths: Sequence[str], limit: int = 3) -> str:
-    """``2 files (a.py, b.py)``: a count and the first few names."""
-    shown = ", ".join(paths[:limit])
-    more = f" and {len(paths) - limit} more" if len(paths) > limit else ""
-    return f"{plural(len(paths), 'file')} ({shown}{more})"
-
-
-def _python_notes(comparisons: Sequence[Comparison], ctx: Context) -> list[str]:
+def _python_notes(comparisons: Sequence[Comparison], projects: Iterable[Project]) -> list[str]:
     notes: list[str] = []
     seen: set[tuple[str, str, str]] = set()
     for comparison in comparisons:
         cmd = comparison.command
         versions = [v for v in cmd.python_versions if "$" not in v and "{" not in v]
-        project = next((p for p in ctx.projects if p.rel == comparison.project), None)
+        project = next((p for p in projects if p.rel == comparison.project), None)
         if not versions or project is None:
             continue
         running = ".".join(project.interpreter.version.split(".")[:2])
@@ -393,27 +427,10 @@ def _python_notes(comparisons: Sequence[Comparison], ctx: Context) -> list[str]:
     return notes
 
 
-def compare_all(
-    root: Path, extra_layers: Iterable[Layer] = ()
-) -> tuple[CiPlan, Context, tuple[Comparison, ...]]:
-    """Every CI command of the repository compared with the push hook. ``extra_layers`` are the
-    config layers the hook adds before the projects' own (the organisation's hook args)."""
-    plan = read_ci(root)
-    config = load_precommit_config(root)
-    ctx = Context(
-        root=root,
-        projects=tuple(load_projects(root, extra_layers)),
-        files=python_files(root),
-        hook_checks=None if _plain_hook(root) else push_checks(config),
-        hook_config=hook_config_file(root),
-    )
-    return plan, ctx, tuple(compare(cmd, ctx) for cmd in plan.checks)
-
-
-def diagnose(root: Path, extra_layers: Iterable[Layer] = ()) -> DoctorReport:
-    """Read CI, compare it with the push hook, and check the plumbing."""
-    plan, ctx, comparisons = compare_all(root, extra_layers)
-    projects = ctx.projects
+def diagnose(root: Path) -> DoctorReport:
+    """Read CI, compare it with the push hook both ways, and check the plumbing."""
+    compared = compare_all(root)
+    plan, projects, comparisons = compared.plan, compared.projects, compared.comparisons
     config = load_precommit_config(root)
     plain_hook = _plain_hook(root)
     plumbing: list[PlumbingCheck] = []
@@ -447,7 +464,7 @@ def diagnose(root: Path, extra_layers: Iterable[Layer] = ()) -> DoctorReport:
             )
         if run.advisory:
             notes.append(f"{where}: CI's step cannot fail the job: its verdict never blocks CI")
-    notes += _python_notes(comparisons, ctx)
+    notes += _python_notes(comparisons, projects)
     return DoctorReport(
         str(root),
         plan.files,
@@ -456,6 +473,7 @@ def diagnose(root: Path, extra_layers: Iterable[Layer] = ()) -> DoctorReport:
         tuple(notes),
         not_mirrored=len(plan.not_mirrored),
         by_construction=tuple(by_construction),
+        more=compared.more,
     )
 
 

@@ -17,7 +17,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hooks.config import CHECKS, parse_table
 from hooks.doctor import manifests
@@ -32,6 +32,9 @@ from hooks.doctor.plumbing import (
     runs_whole_chain,
 )
 from hooks.errors import GuardrailError
+
+if TYPE_CHECKING:
+    from hooks.doctor.compare import Compared, SettingsChange
 
 HOOK_REPO = "https://github.com/push-guardrail/push-guardrail"
 DIST = "push-guardrail"
@@ -379,14 +382,42 @@ def _prek_snippet(file: str, config: Mapping[str, Any] | None) -> list[str]:
     return [f"add to {file} ({why}):\n{entry}"]
 
 
-def plan_edits(root: Path) -> tuple[list[FileEdit], list[str], list[str]]:
-    """The file edits init would make, the steps left to do by hand, and text to print."""
+def explicit_changes(compared: Compared) -> list[SettingsChange]:
+    """The plan the push hook derives from CI, written down: for each check CI runs, the
+    arguments it takes from CI as ``[tool.guardrail.<check>] args`` and mypy's targets as
+    ``[tool.guardrail.mypy] targets``. The plan from CI already gives these values, so writing
+    them changes nothing while CI stays as it is; they then outrank CI when CI changes."""
+    from hooks.doctor.compare import SettingsChange
+
+    if not compared.actuals:
+        return []
+    changes: list[SettingsChange] = []
+    actual = compared.actuals[0]
+    for (rel, check), source in actual.derived.sources.items():
+        decided = actual.derived.decisions.get((rel, check))
+        if decided is None or decided.ci is None or decided.skip is not None:
+            continue
+        if source.used_options and not source.options_from:
+            changes.append(SettingsChange(rel, f"{check}.args", source.used_options))
+        if check == "mypy" and source.used_targets and not source.targets_from:
+            changes.append(SettingsChange(rel, "mypy.targets", source.used_targets))
+    return changes
+
+
+def plan_edits(
+    root: Path, *, explicit: bool = False
+) -> tuple[list[FileEdit], list[str], list[str]]:
+    """The file edits init would make, the steps left to do by hand, and text to print.
+    ``explicit``: also write down the plan derived from CI (:func:`explicit_changes`)."""
     from hooks.doctor.compare import HOOK_STEP, compare_all
 
-    comparisons = compare_all(root)[2]
+    compared = compare_all(root)
     grouped: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
     manual: list[str] = []
-    for comparison in comparisons:
+    if explicit:
+        for change in explicit_changes(compared):
+            grouped.setdefault(change.project, []).append((change.key, change.values))
+    for comparison in compared.comparisons:
         for change in comparison.changes:
             grouped.setdefault(change.project, []).append((change.key, change.values))
         if comparison.covered is False:
@@ -432,11 +463,17 @@ def render(
     *,
     dry_run: bool,
     hook_installed: bool = False,
+    explicit: bool = False,
 ) -> str:
     changed = [e for e in edits if e.changed]
     lines: list[str] = []
     if not changed:
         lines.append("guardrail init: nothing to change; the settings already cover what CI runs.")
+        if not explicit:
+            lines.append(
+                "The push hook takes its plan from CI; `guardrail init --from-ci --explicit` "
+                "writes it down in [tool.guardrail] for those who want it explicit."
+            )
     else:
         verb = "would change" if dry_run else "changed"
         lines.append(f"guardrail init {verb}:")

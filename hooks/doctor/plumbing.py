@@ -54,6 +54,7 @@ class GuardrailHook:
     checks: frozenset[str]
     repo: str = "local"
     rev: str = ""
+    args: tuple[str, ...] = ()
 
     @property
     def at_push(self) -> bool:
@@ -170,7 +171,8 @@ def guardrail_hooks(
             args = [str(a) for a in merged.get("args") or []]
             checks = _option_checks([*_words(entry), *args], frozenset(CHECKS))
             line = hook.lc.line + 1 if hasattr(hook, "lc") else 0
-            found.append(GuardrailHook(hook_id, line, stages, checks, url, rev))
+            words = (*_words(entry)[1:], *args)
+            found.append(GuardrailHook(hook_id, line, stages, checks, url, rev, words))
     return found
 
 

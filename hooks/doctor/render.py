@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from hooks import __version__
-from hooks.doctor.compare import Comparison, DoctorReport
+from hooks.doctor.compare import MORE, Comparison, DoctorReport
 from hooks.doctor.plumbing import PlumbingCheck
 from hooks.findings import plural
 
@@ -43,6 +43,10 @@ def render_text(report: DoctorReport) -> str:
             lines.append(f"  {mark:<4} {cmd.origin.where():<{width}}  {cmd.text}  {where}")
             for reason in comparison.reasons:
                 lines.append(f"         - {reason}")
+            if comparison.covered:
+                lines.append(f"         the push hook runs: {comparison.guardrail}")
+            for warning in comparison.warnings:
+                lines.append(f"         WARN {warning}")
             if comparison.covered is False:
                 lines.append(f"         guardrail runs instead: {comparison.guardrail}")
                 for step in comparison.manual:
@@ -55,6 +59,14 @@ def render_text(report: DoctorReport) -> str:
             "CI runs the guardrail itself, so its checks are the push hook's by construction:"
         )
         lines.extend(f"  ok   {where}" for where in report.by_construction)
+        lines.append("")
+    if report.more:
+        lines.append(
+            "What the push hook blocks on that CI never runs there (blocks on more than CI):"
+        )
+        for more in report.more:
+            label = more.check if more.project == "." else f"{more.check} ({more.project})"
+            lines.append(f"  WARN {label}: {'; '.join(more.reasons)}")
         lines.append("")
     lines.append("Plumbing:")
     for check in report.plumbing:
@@ -74,6 +86,12 @@ def render_text(report: DoctorReport) -> str:
             f"The push hook runs every CI command the guardrail could read, but {unread} CI "
             "runs or decides NOT mirrored (see Notes): the guardrail cannot promise CI's "
             "verdict here."
+        )
+    elif not gaps and not problems and report.warnings:
+        lines.append(
+            f"The push hook blocks on everything CI checks, and it is installed; it also "
+            f"{MORE} in {plural(report.warnings, 'place')} (WARN above): it may block a push "
+            "that CI passes."
         )
     elif not gaps and not problems:
         lines.append("The push hook runs everything CI checks, and it is installed.")
@@ -110,6 +128,7 @@ def _comparison(c: Comparison) -> dict[str, Any]:
             {"project": ch.project, "key": ch.key, "values": list(ch.values)} for ch in c.changes
         ],
         "manual": list(c.manual),
+        "warnings": list(c.warnings),
     }
 
 
@@ -131,7 +150,12 @@ def render_json(report: DoctorReport) -> str:
         "notes": list(report.notes),
         "not_mirrored": report.not_mirrored,
         "by_construction": list(report.by_construction),
-        "parity": not report.gaps and not report.problems and not report.not_mirrored,
+        "more_than_ci": [
+            {"project": m.project, "check": m.check, "reasons": list(m.reasons)}
+            for m in report.more
+        ],
+        "parity": not (report.gaps or report.problems or report.not_mirrored or report.warnings),
+        "warnings": report.warnings,
         "gaps": len(report.gaps),
         "problems": len(report.problems),
         "exit_code": report.exit_code,

@@ -29,16 +29,6 @@ from hooks.projects import Project
 
 PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
 NOT_IN_CI = "not in CI"
-# What a NotMirrored item says when it is a filter or a conservative reading, not a command the
-# guardrail could not read: such items never make a check fail closed.
-_NOT_A_RUN = (
-    "every project is checked",
-    "the step counts as run",
-    "both branches read",
-    "count as blocking",
-    "only staged files",
-    "the commands of every",
-)
 SHOWN_NOT_MIRRORED = 8
 
 
@@ -52,11 +42,33 @@ class OrgSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class FromCi:
+    """How one ``(project, check)`` step came from CI, for doctor: the CI commands given to the
+    pair and those whose arguments it mirrors (the others run with different ones), CI's own
+    options and targets (rebased to the project), the ones the step uses, and the setting that
+    replaced CI's (empty: CI's own were used)."""
+
+    commands: tuple[CiCheck, ...]
+    mirrored: tuple[CiCheck, ...]
+    options: tuple[str, ...]
+    targets: tuple[str, ...]
+    used_options: tuple[str, ...]
+    used_targets: tuple[str, ...]
+    options_from: str = ""
+    targets_from: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Derived:
-    """The decisions by ``(project, check)``, and the summary's notes on how they were made."""
+    """The decisions by ``(project, check)``, and the summary's notes on how they were made.
+
+    ``sources``: how each pair CI runs came from CI; ``homeless``: the CI commands no project
+    holds, which are not mirrored."""
 
     decisions: Mapping[tuple[str, str], Decision] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    sources: Mapping[tuple[str, str], FromCi] = field(default_factory=dict)
+    homeless: tuple[CiCheck, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +79,6 @@ class _Command:
     options: tuple[str, ...]
     targets: tuple[str, ...]
     files: tuple[str, ...] | None = None
-
-
-def runs_checks(item: NotMirrored) -> bool:
-    """Whether what CI does there may run a check the guardrail did not read."""
-    return not any(phrase in item.why for phrase in _NOT_A_RUN)
 
 
 def project_folders(root: Path, plan: CiPlan) -> tuple[str, ...]:
@@ -146,7 +153,7 @@ def _rebased(check: CiCheck, rel: str) -> tuple[tuple[str, ...], tuple[str, ...]
 
 
 def _commands(
-    root: Path, plan: CiPlan, rels: Sequence[str], notes: list[str]
+    root: Path, plan: CiPlan, rels: Sequence[str], notes: list[str], homeless: list[CiCheck]
 ) -> dict[tuple[str, str], list[_Command]]:
     """Every CI check command, given to the project that owns it, argv rebased there."""
     by_pair: dict[tuple[str, str], list[_Command]] = {}
@@ -182,6 +189,7 @@ def _commands(
                     f"{check.check}: CI runs `{check.text}` ({check.origin.where()}) in "
                     f"{check.folder}, which is in no project: not mirrored"
                 )
+                homeless.append(check)
                 continue
         options, targets = _rebased(check, home)
         by_pair.setdefault((home, check.check), []).append(_Command(check, options, targets))
@@ -263,9 +271,11 @@ def derive(
     if not plan.checks:
         return Derived()
     notes: list[str] = []
+    homeless: list[CiCheck] = []
     rels = [p.rel for p in projects]
-    commands = _commands(root, plan, rels, notes)
-    unread = [n for n in plan.not_mirrored if runs_checks(n)]
+    commands = _commands(root, plan, rels, notes, homeless)
+    sources: dict[tuple[str, str], FromCi] = {}
+    unread = [n for n in plan.not_mirrored if n.hides_checks]
     itself = [r for r in plan.guardrail_runs if not r.advisory]
     decisions: dict[tuple[str, str], Decision] = {}
     dropped: dict[str, list[str]] = {}
@@ -286,15 +296,31 @@ def derive(
                 continue
             command, origin = _merge(project.rel, check, found, notes)
             options, targets = command.options, command.targets
+            options_from = targets_from = ""
             key = f"{check}.args"
             if key in org.enforced:
-                options = tuple(org.layer[key])
+                options, options_from = tuple(org.layer[key]), f"--enforce {key}"
             elif key in own:
-                options = tuple(own[key])
+                options, options_from = tuple(own[key]), f"[tool.guardrail.{check}] args"
             elif key in org.layer:
                 dropped.setdefault(check, []).append(origin)
             if check == "mypy" and "mypy.targets" in own:
-                targets = tuple(own["mypy.targets"])
+                targets, targets_from = tuple(own["mypy.targets"]), "[tool.guardrail.mypy] targets"
+            sources[(project.rel, check)] = FromCi(
+                tuple(c.ci for c in found),
+                tuple(
+                    c.ci
+                    for c in found
+                    if (c.options, c.targets) == (command.options, command.targets)
+                    or (c.options == command.options and set(c.targets) <= set(command.targets))
+                ),
+                command.options,
+                command.targets,
+                options,
+                targets,
+                options_from,
+                targets_from,
+            )
             if command.files == ():
                 decisions[(project.rel, check)] = Decision(
                     skip=f"pre-commit passes its hook no file here, so CI skips it ({origin})"
@@ -324,7 +350,7 @@ def derive(
             "run otherwise block as the guardrail runs them"
         )
     notes.extend(_not_mirrored_notes(plan.not_mirrored))
-    return Derived(decisions, tuple(notes))
+    return Derived(decisions, tuple(notes), sources, tuple(homeless))
 
 
 def _not_mirrored_notes(items: Sequence[NotMirrored]) -> list[str]:
