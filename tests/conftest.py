@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +10,17 @@ import pytest
 
 from hooks.cli import main
 from tests.fixtures import make_project_venv, make_repo, motivating_files
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The children the tests start see Ctrl-C as a terminal's foreground job does.
+
+    A suite started where SIGINT is ignored (a background job of a shell without job control,
+    ``nohup``) passes that on through exec to every child: the guardrail, git and the hooks
+    would then never see the SIGINT the Ctrl-C tests send. Handlers are reset on exec, so
+    Python's own handler here leaves the children with the default disposition."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
