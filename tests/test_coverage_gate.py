@@ -4,8 +4,10 @@ hand (the oracle), at a commit under the threshold and at its fix."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +16,8 @@ from hooks.engine.plan import Planned
 from hooks.engine.run import execute_one
 from hooks.findings import CheckResult, Status
 from hooks.projects import load_projects
-from tests.fixtures import commit_all, git, make_repo, venv_python
+from tests.ci_oracle import oracle
+from tests.fixtures import commit_all, git, make_repo, venv_python, write_files
 
 PYPROJECT = """[project]
 name = "demo"
@@ -224,3 +227,113 @@ def test_the_gate_does_not_run_after_failing_tests(tmp_path: Path, project_venv:
 
     assert result.status is Status.FAILED
     assert [f.code for f in result.findings] == ["test-failed"]
+
+
+# -- CI's gate read from its workflow, through the command line ---------------------------------
+
+GATE_SCRIPT = """import json
+import sys
+from pathlib import Path
+
+data = json.loads((Path(__file__).parent.parent / "coverage.json").read_text())
+total = data["totals"]["percent_covered"]
+if total < 80:
+    print(f"[FAIL] branch coverage {total:.1f}% < 80%")
+    sys.exit(1)
+"""
+PYTEST_STEP = (
+    "python -m pytest -q -p no:cacheprovider --cov=demo --cov-branch "
+    "--cov-report=json:coverage.json"
+)
+
+
+def _ci(*steps: str) -> str:
+    body = "".join(f"      - run: {step}\n" for step in steps)
+    return (
+        "name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"
+        f"      - uses: actions/checkout@v4\n{body}"
+    )
+
+
+def _ci_repo(tmp_path: Path, venv: Path, pyproject: str, workflow: str) -> Path:
+    files = {
+        "pyproject.toml": pyproject,
+        "demo/__init__.py": CODE,
+        "tests/test_demo.py": SOME_TESTS,
+        "tools/gate.py": GATE_SCRIPT,
+        ".github/workflows/ci.yml": workflow,
+    }
+    return make_repo(tmp_path / "repo", files, venv=venv)
+
+
+def _pytest_check(run: Any) -> dict[str, Any]:
+    checks: list[dict[str, Any]] = json.loads(run.out)["checks"]
+    return next(c for c in checks if c["name"] == "pytest")
+
+
+@pytest.mark.slow
+def test_ci_s_gate_script_runs_after_the_tests_and_blocks_as_ci_does(
+    tmp_path: Path, project_venv: Path, guardrail: Any
+) -> None:
+    """tunix-rt's shape: CI's pytest step writes coverage.json and the next step runs the
+    repository's own `python tools/coverage_gate.py` on it. The guardrail runs that script
+    after the tests, on a throwaway copy (the report is never written into the user's tree),
+    and its verdict is the script's exit status, as CI's is."""
+    workflow = _ci("pip install -e .", PYTEST_STEP, "python tools/gate.py")
+    root = _ci_repo(tmp_path, project_venv, '[project]\nname = "demo"\nversion = "0"\n', workflow)
+    by_hand = f"{PYTEST_STEP} && python tools/gate.py"
+
+    run = guardrail(root, "run", "--no-cache", "--format", "json")
+
+    assert (run.code, oracle(root, ".", by_hand)) == (1, 1), run
+    check = _pytest_check(run)
+    (finding,) = check["findings"]
+    assert (finding["path"], finding["line"]) == (".github/workflows/ci.yml", 10), finding
+    assert "CI's gate tools/gate.py failed (exit 1)" in finding["message"], finding
+    assert "[FAIL] branch coverage 62.5% < 80%" in finding["message"], finding
+    assert git(root, "status", "--porcelain").stdout == ""
+    assert not (root / "coverage.json").exists()
+
+    _fix(root)
+    fixed = guardrail(root, "run", "--no-cache", "--format", "json")
+    assert (fixed.code, oracle(root, ".", by_hand)) == (0, 0), fixed
+    assert "tools/gate.py passed" in _pytest_check(fixed)["counts"], fixed
+    assert git(root, "status", "--porcelain").stdout == ""
+
+
+@pytest.mark.slow
+def test_a_script_that_reads_no_report_of_the_tests_is_not_mirrored(
+    tmp_path: Path, project_venv: Path, guardrail: Any
+) -> None:
+    """A Python script whose text names no report CI's pytest step writes is not a gate the
+    guardrail can run: it stays named as not mirrored, never silently dropped."""
+    workflow = _ci(PYTEST_STEP, "python tools/check_badge.py")
+    root = _ci_repo(tmp_path, project_venv, '[project]\nname = "demo"\nversion = "0"\n', workflow)
+    write_files(root, {"tools/check_badge.py": "print(open('coverage.xml').read())\n"})
+    commit_all(root, "another script")
+
+    run = guardrail(root, "run", "--no-cache")
+
+    assert "python tools/check_badge.py" in run.out, run
+    assert "a Python script: not read" in run.out, run
+
+
+@pytest.mark.slow
+def test_ci_s_pytest_cov_with_fail_under_in_the_config_blocks(
+    tmp_path: Path, project_venv: Path, guardrail: Any
+) -> None:
+    """CI runs `pytest --cov=demo` and coverage's own config sets fail_under = 90: pytest-cov
+    fails the step at 62.5%. The guardrail keeps CI's --cov options for it (it once dropped
+    them as cosmetic, and passed)."""
+    workflow = _ci(PYTEST_STEP)
+    root = _ci_repo(tmp_path, project_venv, PYPROJECT, workflow)
+
+    run = guardrail(root, "run", "--no-cache", "--format", "json")
+
+    assert (run.code, oracle(root, ".", PYTEST_STEP)) == (1, 1), run
+    (finding,) = _pytest_check(run)["findings"]
+    assert (finding["path"], finding["line"], finding["code"]) == ("pyproject.toml", 9, "coverage")
+    assert git(root, "status", "--porcelain").stdout == ""
+    _fix(root)
+    fixed = guardrail(root, "run", "--no-cache")
+    assert (fixed.code, oracle(root, ".", PYTEST_STEP)) == (0, 0), fixed

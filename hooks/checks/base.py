@@ -113,7 +113,9 @@ class Invocation:
     (``Python 3.12``); ``after_pass``: it runs only when the run before it passed, as a CI step
     after a failed one does not run. ``notes`` are shown with the result (a pinned tool that
     could not be installed, an interpreter not found); ``cacheable`` False keeps a green result
-    out of the verdict cache (it ran something else than CI pins).
+    out of the verdict cache (it ran something else than CI pins). ``leaves_files``: it writes
+    files into the checked folder that no other check reads (the coverage report CI's gate
+    script reads), so, like ``writes``, it needs a throwaway tree, but not a turn of its own.
     """
 
     check: str
@@ -136,6 +138,7 @@ class Invocation:
     notes: tuple[str, ...] = ()
     scratch: bool = False
     cacheable: bool = True
+    leaves_files: bool = False
 
 
 Parser = Callable[[ToolOutput, ParseContext], "Outcome"]
@@ -161,10 +164,13 @@ class CiPin:
 class CiGate:
     """A coverage threshold CI applies to the tests' results (see ``hooks.ci.model.CoverageGate``).
 
-    ``kind`` is ``pytest-cov`` (pytest itself fails under it) or ``coverage`` (a separate
+    ``kind`` is ``pytest-cov`` (pytest itself fails under it), ``coverage`` (a separate
     ``coverage report ...`` command after the tests, whose arguments after ``coverage`` are
-    ``argv``). ``origin`` is the ``file:line`` that sets the threshold. ``advisory``: CI's step
-    cannot fail the job. ``combined``: CI compares the total of data combined from several jobs
+    ``argv``) or ``script`` (``python <argv>`` run in ``cwd``, relative to the project folder:
+    the repository's own gate script, reading the coverage files pytest-cov writes with the
+    ``--cov-report`` values in ``reports``). ``origin`` is the ``file:line`` that sets the
+    threshold (a script's: CI's step). ``advisory``: CI's step cannot fail the job.
+    ``combined``: CI compares the total of data combined from several jobs
     (``coverage combine``), which no local run reproduces.
     """
 
@@ -175,6 +181,8 @@ class CiGate:
     config: str | None = None
     advisory: bool = False
     combined: bool = False
+    reports: tuple[str, ...] = ()
+    cwd: str = "."
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,6 +85,10 @@ def plan(project: Project, ci: CiStep | None = None) -> Invocation | Outcome:
     if not pythons:
         return _missing(project, notes, needs_coverage=bool(reports))
     in_pytest = tuple(g for g in gates if g.kind == "pytest-cov" and not g.combined)
+    scripts = tuple(g for g in gates if g.kind == "script")
+    # The files CI's gate scripts read, written where CI's pytest step writes them: the
+    # engine then runs the check on a throwaway tree (``leaves_files``).
+    args = (*args, *(f"--cov-report={r}" for g in scripts for r in g.reports))
     pythonpath = os.pathsep.join((str(PLUGIN_DIR), *code_paths(project)))
     ctx = context_for(project, NAME, allow_no_tests=settings.allow_no_tests)
     runs: list[Invocation] = []
@@ -118,23 +122,48 @@ def plan(project: Project, ci: CiStep | None = None) -> Invocation | Outcome:
             )
         )
         runs.extend(
-            Invocation(
-                NAME,
-                (python.python, "-m", "coverage", *coverage_argv(gate)),
-                project.path,
-                ctx,
-                "coverage",
-                python.dists.get("coverage", "?"),
-                python.source,
-                env,
-                label=label,
-                parser=functools.partial(parse_gate, gate=gate),
-                after_pass=True,
-                scratch=True,
-            )
-            for gate in reports
+            _after_tests(project, ctx, python, env, label, gate) for gate in (*reports, *scripts)
         )
-    return replace(runs[0], then=tuple(runs[1:]), notes=notes, cacheable=not unchecked)
+    first = replace(runs[0], then=tuple(runs[1:]), notes=notes, cacheable=not unchecked)
+    return replace(first, leaves_files=bool(scripts))
+
+
+def _after_tests(
+    project: Project,
+    ctx: ParseContext,
+    python: Interpreter,
+    env: dict[str, str],
+    label: str,
+    gate: CiGate,
+) -> Invocation:
+    """A gate CI runs on the tests' results, in the next step, so only once they passed: its
+    ``coverage report`` (or xml, json, ...) or the repository's own gate script."""
+    if gate.kind == "script":
+        argv, cwd, tool, version = (
+            (python.python, *gate.argv),
+            project.path / gate.cwd,
+            "python",
+            python.version,
+        )
+        parser = functools.partial(parse_script_gate, gate=gate)
+    else:
+        argv = (python.python, "-m", "coverage", *coverage_argv(gate))
+        cwd, tool, version = project.path, "coverage", python.dists.get("coverage", "?")
+        parser = functools.partial(parse_gate, gate=gate)
+    return Invocation(
+        NAME,
+        argv,
+        cwd,
+        ctx,
+        tool,
+        version,
+        python.source,
+        env,
+        label=label,
+        parser=parser,
+        after_pass=True,
+        scratch=True,
+    )
 
 
 def _major_minor(version: str) -> str:
@@ -229,6 +258,10 @@ def _located(gate: CiGate) -> tuple[str | None, int | None]:
 
 
 def _gate_finding(gate: CiGate, total: str, required: str, where: str) -> Finding:
+    return _at_gate(gate, f"coverage {total}% is under the threshold {required}% ({where})")
+
+
+def _at_gate(gate: CiGate, message: str) -> Finding:
     path, line = _located(gate)
     return Finding(
         check=NAME,
@@ -236,9 +269,17 @@ def _gate_finding(gate: CiGate, total: str, required: str, where: str) -> Findin
         line=line,
         column=None,
         code="coverage",
-        message=f"coverage {total}% is under the threshold {required}% ({where})",
+        message=message,
         blocking=not gate.advisory,
     )
+
+
+def _gate_failed(gate: CiGate, finding: Finding, counts: str) -> Outcome:
+    """A gate under its threshold blocks, unless CI's step cannot fail the job."""
+    if gate.advisory:
+        message = f"CI's coverage step cannot fail the job ({gate.origin})"
+        return Outcome(Status.PASSED, (finding,), counts, message=message)
+    return Outcome(Status.FAILED, (finding,), counts)
 
 
 def parse_gate(output: ToolOutput, context: ParseContext, *, gate: CiGate) -> Outcome:
@@ -256,19 +297,25 @@ def parse_gate(output: ToolOutput, context: ParseContext, *, gate: CiGate) -> Ou
         return Outcome(Status.PASSED, counts=shown)
     if output.exit_code == 2 and failed is not None:
         finding = _gate_finding(gate, failed["total"], failed["req"], where)
-        counts = f"coverage {failed['total']}% < {failed['req']}%"
-        if gate.advisory:
-            return Outcome(
-                Status.PASSED,
-                (finding,),
-                counts,
-                message=f"CI's coverage step cannot fail the job ({gate.origin})",
-            )
-        return Outcome(Status.FAILED, (finding,), counts)
+        return _gate_failed(gate, finding, f"coverage {failed['total']}% < {failed['req']}%")
     return Outcome(
         Status.ERROR,
         message=unread(f"coverage {gate.argv[0] if gate.argv else 'report'}", "failed", output),
     )
+
+
+def parse_script_gate(output: ToolOutput, context: ParseContext, *, gate: CiGate) -> Outcome:
+    """CI's own gate script, run after the tests: its exit status is the verdict, as CI's
+    step's is; a failure is located at CI's step and quotes the script's last lines."""
+    signalled = killed(gate.argv[0], output)
+    if signalled is not None:
+        return signalled
+    if output.exit_code == 0:
+        return Outcome(Status.PASSED, counts=f"{gate.argv[0]} passed")
+    said = tail("\n".join((output.stdout, output.stderr)).strip(), 5)
+    message = f"CI's gate {gate.argv[0]} failed (exit {output.exit_code})"
+    finding = _at_gate(gate, f"{message}: {said}" if said else message)
+    return _gate_failed(gate, finding, f"{gate.argv[0]} failed")
 
 
 def parse_gated(output: ToolOutput, context: ParseContext, *, gates: tuple[CiGate, ...]) -> Outcome:

@@ -244,6 +244,23 @@ def rebase(value: str, from_dir: str, to_dir: str) -> str:
     return posixpath.relpath(absolute, to_dir)
 
 
+_REPORT_FILES = {"json": "coverage.json", "xml": "coverage.xml", "lcov": "coverage.lcov"}
+
+
+def cov_reports(argv: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """pytest-cov's ``--cov-report`` values that write a file, each with the file it writes
+    (relative to pytest's folder): ``json:out.json`` writes ``out.json``, a bare ``json``
+    writes coverage's default ``coverage.json``."""
+    found = []
+    for option in split(argv, SPECS["pytest"]).options:
+        if option.name != "--cov-report" or option.value is None:
+            continue
+        kind, _, path = option.value.partition(":")
+        if kind in _REPORT_FILES:
+            found.append((option.value, path or _REPORT_FILES[kind]))
+    return tuple(found)
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """The options of one command that matter to the verdict, paths made repo-relative."""

@@ -139,12 +139,16 @@ class CoverageGate:
     """A coverage threshold CI applies to the tests' results.
 
     ``kind`` is ``pytest-cov`` (pytest itself fails under the threshold: ``--cov-fail-under`` or
-    coverage's ``fail_under`` with ``--cov``) or ``coverage`` (a separate ``coverage report``,
-    ``html``, ``xml``, ``json`` or ``lcov`` command, whose ``argv`` starts with that command).
-    ``threshold`` is None when the value cannot be read (``fail_under = ${VAR}``). ``origin``
-    ends at the line that sets the threshold; ``config`` is the coverage config file the
-    command reads, if any. ``combined``: the job ran ``coverage combine`` before it, so the
-    total CI compares is that of data from several runs (other matrix jobs, other Pythons).
+    coverage's ``fail_under`` with ``--cov``), ``coverage`` (a separate ``coverage report``,
+    ``html``, ``xml``, ``json`` or ``lcov`` command, whose ``argv`` starts with that command) or
+    ``script`` (a Python script of the repository run after the tests, ``python <argv>`` in
+    ``folder``, that reads a coverage report the pytest step writes: ``reports`` are that step's
+    ``--cov-report`` tokens it reads, written relative to the pytest step's folder).
+    ``threshold`` is None when the value cannot be read (``fail_under = ${VAR}``) or lives in a
+    script. ``origin`` ends at the line that sets the threshold (a script's: CI's step);
+    ``config`` is the coverage config file the command reads, if any. ``combined``: the job ran
+    ``coverage combine`` before it, so the total CI compares is that of data from several runs
+    (other matrix jobs, other Pythons).
     """
 
     kind: str
@@ -157,6 +161,7 @@ class CoverageGate:
     job: str
     config: str | None = None
     combined: bool = False
+    reports: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

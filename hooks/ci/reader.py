@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from hooks.ci import coverage, github, gitlab, pinfiles, precommit
-from hooks.ci.args import SPECS, split
+from hooks.ci.args import SPECS, cov_reports, split
 from hooks.ci.commands import (
     CHECKY,
     COVERAGE_REPORTS,
@@ -169,7 +169,8 @@ class Reader:
         elif "/" in argv[0] or argv[0].endswith(".sh"):
             self._script(call, frame, job, argv[0], argv[1:], errexit=False)
         elif re.fullmatch(r"python[\d.]*", name) and argv[1:2] and argv[1].endswith(".py"):
-            self._unread(call, argv[1], "a Python script: not read")
+            if not self._script_gate(call, job):
+                self._unread(call, argv[1], "a Python script: not read")
         elif name in ("just", "task", "invoke", "inv", "poe"):
             targets = [a for a in argv[1:] if not a.startswith("-")]
             if targets and CHECKY.search(targets[0]):
@@ -378,6 +379,41 @@ class Reader:
                 combined=job.combined,
             )
         )
+
+    def _script_gate(self, call: Call, job: Job) -> bool:
+        """``python tools/coverage_gate.py`` after the job's pytest step, reading a coverage
+        report that step writes (its file name is in the script's text): a gate CI applies to
+        the tests' results, run as part of the pytest check. Any other script is not read."""
+        assert call.cwd is not None
+        rel = join_dir(call.cwd, call.argv[1])
+        text = self.read(rel) if rel is not None and self.in_checkout(rel) else None
+        if text is None:
+            return False
+        for check in reversed(self.checks):
+            if check.check != "pytest" or (check.workflow, check.job) != (job.workflow, job.name):
+                continue
+            read = tuple(
+                value
+                for value, written in cov_reports(check.argv)
+                if posixpath.basename(written) in text
+            )
+            if not read:
+                continue
+            self.gates.append(
+                CoverageGate(
+                    "script",
+                    call.cwd,
+                    call.argv[1:],
+                    None,
+                    call.origin,
+                    call.advisory,
+                    job.workflow,
+                    job.name,
+                    reports=read,
+                )
+            )
+            return True
+        return False
 
     # --- installs ---
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from hooks import git
 from hooks.checks.base import CiGate, CiPin, CiStep
-from hooks.ci import CiCheck, CiPlan, NotMirrored, PreCommitHook
+from hooks.ci import CiCheck, CiPlan, CoverageGate, NotMirrored, PreCommitHook
 from hooks.ci.args import rebase, rebased_tokens, verdict_args
 from hooks.ci.context import UNKNOWN
 from hooks.config import CHECKS, Layer, load_project_layer
@@ -135,9 +135,16 @@ def pre_commit_files(root: Path, hook: PreCommitHook) -> tuple[str, ...] | None:
     return tuple(kept)
 
 
-def _rebased(check: CiCheck, rel: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """CI's verdict-changing options and its targets, written for a run in project ``rel``."""
-    verdict = verdict_args(check.check, check.argv, check.folder, coverage_gate=False)
+def _rebased(
+    check: CiCheck, rel: str, gates: Sequence[CoverageGate]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """CI's verdict-changing options and its targets, written for a run in project ``rel``.
+    pytest-cov's options count when a gate of the same job reads what they collect."""
+    gated = any(
+        g.kind in ("pytest-cov", "script") and (g.workflow, g.job) == (check.workflow, check.job)
+        for g in gates
+    )
+    verdict = verdict_args(check.check, check.argv, check.folder, coverage_gate=gated)
     options = tuple(
         token
         for option in verdict.options
@@ -173,7 +180,7 @@ def _commands(
                 if home is not None:
                     owned.setdefault(home, []).append(rebase(path, ".", home))
             for home, paths in owned.items():
-                options, _ = _rebased(check, home)
+                options, _ = _rebased(check, home, plan.gates)
                 by_pair.setdefault((home, check.check), []).append(
                     _Command(check, options, tuple(paths), tuple(paths))
                 )
@@ -181,7 +188,7 @@ def _commands(
                 continue
         home = owner(check.folder, rels)
         if home is None:
-            options, targets = _rebased(check, ".")
+            options, targets = _rebased(check, ".", plan.gates)
             homes = {owner(t, rels) for t in targets} if targets else {None}
             home = homes.pop() if len(homes) == 1 else None
             if home is None:
@@ -191,7 +198,7 @@ def _commands(
                 )
                 homeless.append(check)
                 continue
-        options, targets = _rebased(check, home)
+        options, targets = _rebased(check, home, plan.gates)
         by_pair.setdefault((home, check.check), []).append(_Command(check, options, targets))
     return by_pair
 
@@ -231,6 +238,8 @@ def _gates(plan: CiPlan, rel: str, rels: Sequence[str]) -> tuple[CiGate, ...]:
             g.config,
             g.advisory,
             g.combined,
+            g.reports,
+            rebase(g.folder, ".", rel),
         )
         for g in plan.gates
         if owner(g.folder, rels) == rel

@@ -165,7 +165,7 @@ def run_tree(
         if hit is not None:
             return RunOutcome(replace(info, cached=hit.line()), list(hit.results))
     steps = [prepare(p) if p.skip_reason is None else None for p in planned]
-    writers = [s for s in steps if isinstance(s, Invocation) and s.writes]
+    writers = [s for s in steps if isinstance(s, Invocation) and (s.writes or s.leaves_files)]
     run = functools.partial(run_all, jobs=jobs, fail_fast=fail_fast, on_done=on_done)
     if not writers or throwaway:
         if before_run is not None and throwaway:
@@ -175,7 +175,7 @@ def run_tree(
     elif copy is None:
         refused = Outcome(
             Status.ERROR,
-            message="CI's command rewrites files here, and this run has no throwaway copy to "
+            message="CI's command writes files here, and this run has no throwaway copy to "
             "run it on; the guardrail never writes your files",
         )
         results = run(planned, steps=[refused if s in writers else s for s in steps])
@@ -240,6 +240,12 @@ def _writer_notes(writers: Sequence[Invocation], where: str) -> list[str]:
     for inv in writers:
         rel = inv.context.paths.project_rel
         label = inv.check if rel == "." else f"{inv.check} ({rel})"
+        if not inv.writes:
+            notes.append(
+                f"{label} writes the coverage report CI's gate script reads: it ran on "
+                f"{where}; your files are unchanged"
+            )
+            continue
         source = inv.context.fix.source if inv.context.fix is not None else ""
         notes.append(
             f"{label} applies fixes, as CI's command does ({source}): it ran first, on {where}, "
