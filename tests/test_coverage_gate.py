@@ -293,6 +293,12 @@ def test_ci_s_gate_script_runs_after_the_tests_and_blocks_as_ci_does(
     assert "[FAIL] branch coverage 62.5% < 80%" in finding["message"], finding
     assert git(root, "status", "--porcelain").stdout == ""
     assert not (root / "coverage.json").exists()
+    doctor = guardrail(root, "doctor")
+    assert (
+        ".github/workflows/ci.yml:10: python tools/gate.py: CI's coverage gate script; the push "
+        "hook's pytest check runs it after the tests"
+    ) in doctor.out, doctor
+    assert "not mirrored" not in doctor.out, doctor
 
     _fix(root)
     fixed = guardrail(root, "run", "--no-cache", "--format", "json")

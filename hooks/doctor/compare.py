@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hooks.ci import CiCheck, CiPlan, read_ci
+from hooks.ci import CiCheck, CiPlan, CoverageGate, read_ci
 from hooks.ci.args import verdict_args
 from hooks.config import Layer, load_project_layer
 from hooks.doctor.plumbing import (
@@ -453,6 +453,7 @@ def diagnose(root: Path) -> DoctorReport:
         )
     for item in plan.not_mirrored:
         notes.append(f"{item.origin.where()}: {item.text}: not mirrored: {item.why}")
+    notes += [_gate_note(gate) for gate in plan.gates]
     by_construction = []
     for run in plan.guardrail_runs:
         where = f"{run.origin.where()}: {run.text}"
@@ -475,6 +476,25 @@ def diagnose(root: Path) -> DoctorReport:
         by_construction=tuple(by_construction),
         more=compared.more,
     )
+
+
+def _gate_note(gate: CoverageGate) -> str:
+    where = gate.origin.where()
+    if gate.kind == "script":
+        script = " ".join(gate.argv)
+        return (
+            f"{where}: python {script}: CI's coverage gate script; the push hook's pytest check "
+            "runs it after the tests"
+        )
+    threshold = (
+        f"{gate.threshold:g}%" if gate.threshold is not None else "a threshold only CI knows"
+    )
+    how = "pytest-cov" if gate.kind == "pytest-cov" else f"coverage {' '.join(gate.argv[:1])}"
+    if gate.combined:
+        return (
+            f"{where}: coverage {threshold} ({how}) on data combined from several jobs: not checked"
+        )
+    return f"{where}: coverage {threshold} ({how}): the push hook's pytest check applies it"
 
 
 def _plain_hook(root: Path) -> bool:
