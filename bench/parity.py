@@ -653,12 +653,25 @@ class OracleResult:
             for s in steps:
                 leg = f"{s.job}/py{s.python}"
                 legs[leg] = "fail" if s.exit != 0 or legs.get(leg) == "fail" else "pass"
-            locations = sorted({loc for s in failing for loc in s.locations})
+            locations = sorted({loc for s in failing for loc in _step_locations(s)})
             verdict = "fail" if failing else "pass"
             if installs_failed and failing:
                 verdict = "error"
             out[check] = {"verdict": verdict, "locations": locations, "legs": legs}
         return out
+
+
+_PYTEST_COV_FAILED = re.compile(
+    r"Required test coverage of [\d.]+% not reached|Coverage failure: total of [\d.]+ is less"
+)
+
+
+def _step_locations(step: StepResult) -> list[str]:
+    """A failed step's locations; a pytest step that pytest-cov failed (``fail_under``) also
+    names the coverage gate, read from the end of its output as a developer reads it."""
+    if step.kind == "pytest" and _PYTEST_COV_FAILED.search(step.tail):
+        return [*step.locations, "coverage gate"]
+    return step.locations
 
 
 def _versions(env: dict[str, str], cwd: Path, interpreter: str) -> dict[str, str]:
