@@ -209,6 +209,9 @@ class Manifest:
     pytest_deselect: str  # a -m expression both sides add (tests that need the network)
     deselect_why: str
     path: Path
+    # The coverage gate counts although the deselection lowers the total: both sides replay it
+    # with the same tests deselected (a table outside the entries, so cached replays stay valid).
+    coverage_counts: bool = False
 
 
 def _need(table: dict[str, Any], key: str, where: str) -> Any:
@@ -317,6 +320,7 @@ def load_manifest(name: str) -> Manifest:
         pytest_deselect=deselect.get("marker_expression", ""),
         deselect_why=deselect.get("why", ""),
         path=path,
+        coverage_counts=bool(deselect.get("coverage_counts", False)),
     )
 
 
@@ -882,10 +886,14 @@ def oracle_cached(
     path = cache_path(manifest, full, key)
     stored: list[dict[str, Any]] = json.loads(path.read_text())["runs"] if path.is_file() else []
     results = [_oracle_from(d) for d in stored]
+    for step in (s for r in results for s in r.steps):
+        step.counts = step.counts or (step.kind == "coverage" and manifest.coverage_counts)
     while len(results) < runs:
         log(f"{manifest.name} {full[:10]}: oracle run {len(results) + 1} ({entry.id})")
         result = run_oracle(manifest, work, full, pythons, log, jobs, kinds)
         result.key = key
+        for step in result.steps:
+            step.counts = step.counts or (step.kind == "coverage" and manifest.coverage_counts)
         results.append(result)
         path.parent.mkdir(parents=True, exist_ok=True)
         doc = {
@@ -1123,13 +1131,17 @@ def _status(clone: Path) -> list[str]:
     return git(clone, "status", "--porcelain", "--untracked-files=all").splitlines()
 
 
-def guardrail_env(work: Work, home: Path) -> dict[str, str]:
-    """What a developer's shell gives the guardrail: no CI variables, no active venv."""
+def guardrail_env(work: Work, home: Path, deselect: str = "") -> dict[str, str]:
+    """What a developer's shell gives the guardrail: no CI variables, no active venv; and the
+    tests the machine cannot run deselected as on CI's side, with ``PYTEST_ADDOPTS`` (which the
+    guardrail passes to pytest only when told to: ``--pass-env``)."""
     env = base_env(work, home, work.root / "bin" / "user")
     (work.root / "bin" / "user").mkdir(parents=True, exist_ok=True)
     env |= {"TERM": "dumb", "NO_COLOR": "1"}
     for key in ("UV_PYTHON_DOWNLOADS", "UV_NO_PROGRESS"):
         env.pop(key, None)
+    if deselect:
+        env["PYTEST_ADDOPTS"] = "-m " + shlex.quote(deselect)
     return env
 
 
@@ -1148,13 +1160,14 @@ def run_guardrail_routes(
     base = clone.parent
     args = list(entry.settings.hook_args) if use_settings else []
     if manifest.pytest_deselect:
-        args.append(f"--pytest-arg=-m{manifest.pytest_deselect}")
+        # Not --pytest-arg: a hook arg, which CI's own pytest arguments outrank.
+        args.append("--pass-env=PYTEST_ADDOPTS")
     workdir = entry.user.workdir
 
     # guardrail run, in the clone, as a developer types it
     report = base / "run.json"
     report.unlink(missing_ok=True)
-    env = guardrail_env(work, base / "home-run")
+    env = guardrail_env(work, base / "home-run", manifest.pytest_deselect)
     env["XDG_CACHE_HOME"] = str(base / "xdg-run")
     shutil.rmtree(base / "xdg-run", ignore_errors=True)
     before = _status(clone)
@@ -1190,7 +1203,7 @@ def run_guardrail_routes(
         "        verbose: true\n"
         "        stages: [pre-push]\n"
     )
-    env = guardrail_env(work, base / "home-push")
+    env = guardrail_env(work, base / "home-push", manifest.pytest_deselect)
     env["XDG_CACHE_HOME"] = str(base / "xdg-push")
     shutil.rmtree(base / "xdg-push", ignore_errors=True)
     run(
