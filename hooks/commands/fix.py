@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hooks.commands import EXIT_INTERRUPTED, CommandOutcome, Progress, outputs
+from hooks.engine import Interrupted
 from hooks.engine.fix import FixStep, fix_tree
 from hooks.engine.gate import RunOptions
-from hooks.engine.run import Interrupted
 from hooks.errors import GuardrailError
 from hooks.findings import plural
 from hooks.git import repo_root

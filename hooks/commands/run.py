@@ -10,19 +10,22 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hooks import __version__, layers
 from hooks.commands import EXIT_INTERRUPTED, EXIT_OK, CommandOutcome, Progress, outputs
 from hooks.config import CHECKS
-from hooks.engine.gate import RunOptions, outside_git_note, run_tree
-from hooks.engine.run import Interrupted
+from hooks.engine import Interrupted
 from hooks.errors import GuardrailError
 from hooks.findings import RunInfo
 from hooks.git import repo_root
-from hooks.push import precommit, summary
-from hooks.push.check import TargetOutcome, check_push, exit_code, generate_version_files
-from hooks.push.refs import Push, parse_pre_push
-from hooks.push.snapshot import worktree_snapshot
+
+if TYPE_CHECKING:
+    # The engine and the push check are imported where they run: the background hooks import
+    # this module for its options and escape hatches only, and must start fast.
+    from hooks.engine.gate import RunOptions
+    from hooks.push.check import TargetOutcome
+    from hooks.push.refs import Push
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,8 @@ def hook_args(args: argparse.Namespace) -> layers.HookArgs:
 
 def run_options(args: argparse.Namespace, env_skip: EnvSkip, hook: layers.HookArgs) -> RunOptions:
     """The run's options from its arguments (a background check builds the push's this way)."""
+    from hooks.engine.gate import RunOptions
+
     if args.jobs is not None and args.jobs < 1:
         raise GuardrailError("--jobs must be at least 1")
     return RunOptions(
@@ -104,6 +109,10 @@ def run(
 ) -> CommandOutcome:
     """``pre_push`` is ``(remote, url)`` for ``guardrail pre-push``, which reads git's lines on
     stdin; otherwise pre-commit's environment says whether this run is a push."""
+    from hooks.engine.gate import outside_git_note, run_tree
+    from hooks.push.check import check_push, generate_version_files
+    from hooks.push.snapshot import worktree_snapshot
+
     where = outputs.plan(report, os.environ)
     root = repo_root(Path.cwd())
     notes = [n for n in (outside_git_note(root), *env_skip.notes, *hook.notes) if n]
@@ -155,6 +164,9 @@ def run(
 def _pushed(root: Path, pre_push: tuple[str, str] | None) -> Push | None:
     """What is being pushed: git's stdin lines for ``guardrail pre-push REMOTE URL``, else
     pre-commit's environment; None when this run is not a push."""
+    from hooks.push import precommit
+    from hooks.push.refs import Push, parse_pre_push
+
     if pre_push is None:
         return precommit.pushed(root)
     if sys.stdin is None or sys.stdin.isatty():
@@ -171,6 +183,9 @@ def _push_outcome(
 ) -> CommandOutcome:
     """One pushed commit: its reports as ``guardrail run`` writes them. Several: the terminal
     summary of each and a verdict naming the failing ones (file reports cover one commit)."""
+    from hooks.push import summary
+    from hooks.push.check import exit_code
+
     if len(outcomes) == 1 and outcomes[0].outcome.results:
         o = outcomes[0].outcome
         return outputs.emit(

@@ -8,14 +8,13 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hooks import __version__, git
-from hooks.checks.base import Invocation
 from hooks.ci import read_ci
 from hooks.config import Layer
 from hooks.engine.derive import OrgSettings, derive, project_folders
 from hooks.engine.plan import Planned, plan
-from hooks.engine.run import prepare, run_all
 from hooks.errors import GuardrailError
 from hooks.findings import CheckResult, Outcome, ProjectInfo, RunInfo, Status, exit_code_for
 from hooks.projects import (
@@ -26,6 +25,9 @@ from hooks.projects import (
     pytest_tool,
     ruff_tool,
 )
+
+if TYPE_CHECKING:
+    from hooks.checks.base import Invocation
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +64,7 @@ class RunOutcome:
 
 
 def outside_git_note(root: Path) -> str | None:
-    if git.output(root, "rev-parse", "--git-dir") is None:
+    if git.common_dir(root) is None:
         return f"{root} is not in a git repository: checked the folder as it is"
     return None
 
@@ -164,6 +166,10 @@ def run_tree(
             hit = verdicts.lookup()
         if hit is not None:
             return RunOutcome(replace(info, cached=hit.line()), list(hit.results))
+    # Imported only when the checks run: a cached verdict needs neither the runner nor the checks.
+    from hooks.checks.base import Invocation
+    from hooks.engine.run import prepare, run_all
+
     steps = [prepare(p) if p.skip_reason is None else None for p in planned]
     writers = [s for s in steps if isinstance(s, Invocation) and (s.writes or s.leaves_files)]
     run = functools.partial(run_all, jobs=jobs, fail_fast=fail_fast, on_done=on_done)

@@ -17,6 +17,7 @@ from pathlib import Path
 from hooks import locks, proc, toolenv
 from hooks.checks.base import SCRATCH, Check, Invocation, ToolOutput, tail
 from hooks.checks.registry import all_checks
+from hooks.engine import Interrupted
 from hooks.engine.plan import Planned
 from hooks.errors import log_internal_error
 from hooks.findings import CheckResult, Finding, Outcome, Status
@@ -323,11 +324,3 @@ def run_all(
         ]
         raise Interrupted(partial) from None
     return [r for r in results if r is not None]
-
-
-class Interrupted(Exception):
-    """Ctrl-C or SIGTERM during a run; carries the results so far for a partial summary."""
-
-    def __init__(self, results: list[CheckResult]) -> None:
-        super().__init__("interrupted")
-        self.results = results

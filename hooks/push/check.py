@@ -23,16 +23,27 @@ def working_tree_note(repo: Path, sha: str) -> str | None:
     """What in the working tree was not checked, when it differs from the pushed commit.
 
     ``--no-optional-locks`` keeps ``git status`` from refreshing (rewriting) the user's index.
+    One ``git status`` says both what HEAD is (its ``--branch`` headers) and what is uncommitted.
     """
-    head = git.output(repo, "rev-parse", "--verify", "--quiet", "HEAD")
-    if head is not None and head.strip() != sha:
-        branch = git.output(repo, "symbolic-ref", "--quiet", "--short", "HEAD")
-        name = branch.strip() if branch else head.strip()[:7]
-        return f"the working tree ({name}) is not the pushed commit and was not checked"
     status = git.output(
-        repo, "--no-optional-locks", "status", "--porcelain=v1", "-z", "--no-renames", "-uall"
+        repo,
+        "--no-optional-locks",
+        "status",
+        "--porcelain=v2",
+        "--branch",
+        "--no-ahead-behind",
+        "-z",
+        "--no-renames",
+        "-uall",
     )
-    dirty = sum(1 for e in (status or "").split("\0") if len(e) > 3 and e[2] == " ")
+    entries = [e for e in (status or "").split("\0") if e]
+    headers = dict(e[2:].partition(" ")[::2] for e in entries if e.startswith("# "))
+    head = headers.get("branch.oid", "(initial)")
+    if head != "(initial)" and head != sha:
+        branch = headers.get("branch.head", "(detached)")
+        name = head[:7] if branch == "(detached)" else branch
+        return f"the working tree ({name}) is not the pushed commit and was not checked"
+    dirty = sum(1 for e in entries if not e.startswith("# "))
     if dirty:
         noun = "change" if dirty == 1 else "changes"
         verb = "was" if dirty == 1 else "were"
@@ -79,7 +90,7 @@ def check_push(
     """
     done: list[TargetOutcome] = []
     found = targets(repo, push)
-    trees = {t.sha: git.check_output(repo, "rev-parse", f"{t.sha}^{{tree}}").strip() for t in found}
+    trees = {t.sha: t.tree or _tree_of(repo, t.sha) for t in found}
     with background.outranking(repo, set(trees.values())):
         for target in found:
             description = describe(target, push.remote)
@@ -132,7 +143,7 @@ def check_target(
             ci_trigger = push_trigger(root, read_ci(root))
         select = _selector(target, ci_trigger, skipped)
         if tree is None:
-            tree = git.check_output(repo, "rev-parse", f"{target.sha}^{{tree}}").strip()
+            tree = target.tree or _tree_of(repo, target.sha)
         outcome = run_tree(
             root,
             options,
@@ -151,6 +162,10 @@ def check_target(
         info = replace(outcome.info, notes=(*outcome.info.notes, f"not checked: {'; '.join(why)}"))
         outcome = RunOutcome(info, outcome.results)
     return outcome, skipped
+
+
+def _tree_of(repo: Path, sha: str) -> str:
+    return git.check_output(repo, "rev-parse", f"{sha}^{{tree}}").strip()
 
 
 def generate_version_files(projects: Sequence[Project]) -> None:

@@ -56,6 +56,8 @@ class Target:
     sha: str
     refs: tuple[PushedRef, ...]
     changed: frozenset[str] | None
+    tree: str | None = None
+    """The commit's tree id, when the caller found it already."""
 
     def skip_reason(
         self, rel: str, config: ProjectConfig, trigger: Trigger | None = None
@@ -130,15 +132,20 @@ def _rev(repo: Path, name: str) -> str:
     return git.check_output(repo, "rev-parse", "--verify", "--quiet", f"{name}^{{commit}}").strip()
 
 
-def changed_paths(repo: Path, remote: str, ref: PushedRef) -> frozenset[str] | None:
+def changed_paths(
+    repo: Path, remote: str, ref: PushedRef, *, remote_has: bool | None = None
+) -> frozenset[str] | None:
     """Paths the push of ``ref`` changes on the remote; ``None`` means check everything.
 
     An update of a branch the remote has: the diff from the remote's commit. A new branch: the
     files of the commits the remote's branches do not have yet, that is everything after the
     merge base with them; a range that holds a root commit changes everything, and so does a
-    push that changes no file (CI runs on the pushed tip whatever the diff).
+    push that changes no file (CI runs on the pushed tip whatever the diff). ``remote_has`` says
+    whether the remote's commit is in the repository, when the caller asked git already.
     """
-    if not ref.new_branch and _has_commit(repo, ref.remote_sha):
+    if remote_has is None:
+        remote_has = not ref.new_branch and _has_commit(repo, ref.remote_sha)
+    if not ref.new_branch and remote_has:
         out = git.check_output(
             repo, "diff", "--name-only", "-z", "--no-renames", ref.remote_sha, ref.local_sha
         )
@@ -170,10 +177,22 @@ def targets(repo: Path, push: Push) -> list[Target]:
     commit it tags."""
     by_sha: dict[str, list[PushedRef]] = {}
     changed: dict[str, frozenset[str] | None] = {}
-    for ref in push.refs:
-        if ref.deletion:
-            continue
-        peeled = git.output(repo, "rev-parse", "--verify", "-q", f"{ref.local_sha}^{{commit}}")
+    trees: dict[str, str | None] = {}
+    live = [ref for ref in push.refs if not ref.deletion]
+    # One git call for every name the push needs: each pushed commit, its tree, and whether the
+    # remote's commit is here.
+    names = [
+        name
+        for ref in live
+        for name in (
+            f"{ref.local_sha}^{{commit}}",
+            f"{ref.local_sha}^{{tree}}",
+            f"{ref.remote_sha}^{{commit}}",
+        )
+    ]
+    found = git.resolve(repo, names)
+    for i, ref in enumerate(live):
+        peeled, tree, remote = found[3 * i : 3 * i + 3]
         if not peeled:
             if git.output(repo, "cat-file", "-e", ref.local_sha, timeout=None) is None:
                 raise GuardrailError(
@@ -181,15 +200,16 @@ def targets(repo: Path, push: Push) -> list[Target]:
                     f"repository at {repo}: there is nothing to check it against"
                 )
             continue
-        sha = peeled.strip()
-        paths = changed_paths(repo, push.remote, ref)
+        sha = peeled
+        paths = changed_paths(repo, push.remote, ref, remote_has=remote is not None)
         if sha in by_sha:
             old = changed[sha]
             changed[sha] = None if old is None or paths is None else old | paths
         else:
             changed[sha] = paths
+        trees[sha] = tree
         by_sha.setdefault(sha, []).append(ref)
-    return [Target(sha, tuple(refs), changed[sha]) for sha, refs in by_sha.items()]
+    return [Target(sha, tuple(refs), changed[sha], trees[sha]) for sha, refs in by_sha.items()]
 
 
 def short_ref(ref: str) -> str:

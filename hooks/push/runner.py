@@ -25,15 +25,15 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hooks import atomic, git, locks, proc
-from hooks.engine.gate import RunOptions
 from hooks.errors import GuardrailError
 from hooks.push import background as bg
-from hooks.push.check import check_target
 from hooks.push.install import command
-from hooks.push.refs import Target
-from hooks.report import terminal
+
+if TYPE_CHECKING:
+    from hooks.engine.gate import RunOptions
 
 NICE = 10
 
@@ -227,6 +227,11 @@ def verify(
 ) -> int:
     """Check ``sha`` exactly as a push of it would (every project: what the push will leave out
     is not known yet), record its status; the run's exit code."""
+    # Imported here: ``start`` and the runner are short-lived processes that check nothing.
+    from hooks.push.check import check_target
+    from hooks.push.refs import Target
+    from hooks.report import terminal
+
     state = _state(repo)
     target = Target(sha, (), None)
     outcome, _ = check_target(

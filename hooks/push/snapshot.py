@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hooks import git, locks, xdg
-from hooks.engine.cache import staged
-from hooks.engine.gate import Copied
 from hooks.errors import GuardrailError
 from hooks.push import submodules
 
 if TYPE_CHECKING:
     from filelock import BaseFileLock
+
+    from hooks.engine.gate import Copied
 
 LEGACY_SNAPSHOT_DIR = "guardrail/snapshots"
 SLOTS = 4
@@ -100,18 +100,32 @@ def _lock_slot(base: Path) -> tuple[int, BaseFileLock]:
     raise GuardrailError(f"{base}: no snapshot slot could be locked")
 
 
-def _reuse(path: Path, sha: str) -> bool:
-    """Check ``sha`` out in an existing snapshot worktree; False when it must be made anew."""
-    if not (path / ".git").is_file():
+def _git_dir(path: Path) -> Path | None:
+    """The git dir a worktree's ``.git`` file names (``gitdir: <path>``), read without git."""
+    try:
+        text = (path / ".git").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    first = text.splitlines()[0] if text.strip() else ""
+    if not first.startswith("gitdir: "):
+        return None
+    found = Path(first.removeprefix("gitdir: ").strip())
+    return (path / found).resolve()
+
+
+def _reuse(repo: Path, path: Path, sha: str) -> bool:
+    """Check ``sha`` out in an existing snapshot worktree of ``repo``; False when it must be made
+    anew (it is missing, half made, or registered in no worktree of ``repo``)."""
+    git_dir = _git_dir(path)
+    if git_dir is None or not git_dir.is_dir() or git_dir.parent.parent != common_dir(repo):
         return False
     try:
-        git_dir = Path(_snapshot_git(path, "rev-parse", "--absolute-git-dir").strip())
         # A run killed mid-checkout leaves git's lock behind; the slot lock makes it ours.
         (git_dir / "index.lock").unlink(missing_ok=True)
         _snapshot_git(path, "checkout", "-q", "--detach", "--force", sha)
         excludes = [arg for name in KEEP_WARM for arg in ("-e", name)]
         _snapshot_git(path, "clean", "-q", "-ffdx", *excludes)
-    except GuardrailError:
+    except (GuardrailError, OSError):
         return False
     return True
 
@@ -141,8 +155,10 @@ def snapshot(repo: Path, sha: str) -> Iterator[Path]:
         ) from exc
     try:
         path = base / str(slot)
-        if not _reuse(path, sha):
+        if not _reuse(repo, path, sha):
             _create(repo, path, sha)
+        # The slot is a worktree of the repository: its common dir is the repository's.
+        git.remember_common_dir(path, common_dir(repo))
         yield path
     finally:
         lock.release()
@@ -158,6 +174,10 @@ def worktree_snapshot(repo: Path) -> Iterator[Copied]:
     through a throwaway index, so neither the user's index nor the slot's changes. Submodules are
     filled at the commits HEAD records.
     """
+    # Imported here: the background hooks import this module and need none of the engine.
+    from hooks.engine.cache import staged
+    from hooks.engine.gate import Copied
+
     head = git.output(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
     if head is None:
         raise GuardrailError(

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 
 from hooks.findings import CheckResult, RunInfo
-from hooks.report import github, junit, markdown, sarif, terminal
-from hooks.report import json as json_report
-from hooks.report.style import colorize
 
 Renderer = Callable[[RunInfo, Sequence[CheckResult]], str]
-FORMATS: dict[str, Renderer] = {
-    "terminal": terminal.render,
-    "json": json_report.render,
-    "github": github.render,
-    "junit": junit.render,
-    "sarif": sarif.render,
-    "markdown": markdown.render,
+FORMATS: dict[str, str] = {
+    "terminal": "terminal",
+    "json": "json",
+    "github": "github",
+    "junit": "junit",
+    "sarif": "sarif",
+    "markdown": "markdown",
 }
+"""Each format by name, and the module of ``hooks.report`` that renders it: imported when used,
+so that a push hook whose verdict is cached does not load six renderers (and an XML library)."""
+
+
+def renderer(fmt: str) -> Renderer:
+    found: Renderer = importlib.import_module(f"hooks.report.{FORMATS[fmt]}").render
+    return found
 
 
 def render(
@@ -29,6 +34,9 @@ def render(
     color: bool = False,
 ) -> str:
     if fmt == "terminal":
+        from hooks.report import terminal
+        from hooks.report.style import colorize
+
         text = terminal.render(info, results, verbose=verbose)
         return colorize(text) if color else text
-    return FORMATS[fmt](info, results)
+    return renderer(fmt)(info, results)
