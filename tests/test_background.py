@@ -131,6 +131,17 @@ class Repo:
             timeout=600,
         )
 
+    def start_push(self, *refspecs: str) -> subprocess.Popen[str]:
+        """``git push`` started, not waited for (its output piped)."""
+        return subprocess.Popen(
+            ["git", "push", "origin", *refspecs],
+            cwd=self.path,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
     def gstatus(self, *args: str) -> subprocess.CompletedProcess[str]:
         return run(self.path, self.env, GUARDRAIL_EXE, "status", *args)
 
@@ -279,14 +290,7 @@ def test_push_during_a_run_joins_it(make: Callable[..., Repo]) -> None:
     repo.wait_state(sha, "running")
     wait_for(lambda: repo.runs.exists(), "the held test to start", then=lambda: None)
     assert "running for" in repo.gstatus().stdout
-    pushing = subprocess.Popen(
-        ["git", "push", "origin", "main"],
-        cwd=repo.path,
-        env=repo.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    pushing = repo.start_push("main")
     err_lines: list[str] = []
     stream = pushing.stderr
     assert stream is not None
@@ -373,13 +377,20 @@ def test_commits_on_two_worktrees_queue_and_never_cancel(make: Callable[..., Rep
     git(repo.path, "worktree", "remove", "--force", str(other))
 
 
-def test_push_outranks_a_run_of_other_content(make: Callable[..., Repo]) -> None:
-    repo = make()
+def held_on_feature(repo: Repo) -> str:
+    """A commit on a new branch ``feature`` whose background run is held in its test; back on
+    ``main`` after it."""
     git(repo.path, "checkout", "-q", "-b", "feature")
     held = repo.commit("slow", {"slow.flag": ""})
     repo.wait_state(held, "running")
     wait_for(lambda: repo.runs.exists(), "the held test to start", then=lambda: None)
     git(repo.path, "checkout", "-q", "main")
+    return held
+
+
+def test_push_outranks_a_run_of_other_content(make: Callable[..., Repo]) -> None:
+    repo = make()
+    held = held_on_feature(repo)
     quick = repo.commit("quick", {"demo/extra.py": "X = 3\n"})
     res = repo.push("main")
     assert res.returncode == 0, res.stdout + res.stderr
@@ -391,6 +402,44 @@ def test_push_outranks_a_run_of_other_content(make: Callable[..., Repo]) -> None
     repo.gate.touch()
     assert repo.wait_state(held, "green", "red", "error")["state"] == "green"
     assert repo.wait_state(quick, "green", "red", "error")["state"] == "green"
+    repo.settle()
+    assert repo.runs.read_text().count("run") == 3
+
+
+def test_push_outranks_a_run_of_its_content_that_began_after_it(make: Callable[..., Repo]) -> None:
+    """A run of the pushed content that started after ``git push`` did is no further along than
+    the push: the push checks the content itself and the runner cancels that run (it is queued
+    again, and then finds the push's verdict) instead of the push waiting for a niced run."""
+    repo = make()
+    held_on_feature(repo)
+    pushed = repo.commit("slow too", {"slow.flag": "", "demo/extra.py": "X = 3\n"})
+    assert repo.wait_state(pushed, "queued")["state"] == "queued"  # behind the other branch's
+    # The push begins (git has read its refs and runs the pre-push hook), but the hook waits
+    # for a gate before it starts the guardrail.
+    hook = repo.path / ".git" / "hooks" / "pre-push"
+    push_gate = repo.path.parent / "push-gate"
+    wait = f"while [ ! -e '{push_gate}' ]; do sleep 0.05; done\n"
+    hook.write_text(hook.read_text().replace("exec ", wait + "exec ", 1))
+    pushing = repo.start_push("main")
+    wait_for(lambda: bool(psutil.Process(pushing.pid).children()), "the hook", then=lambda: None)
+    # The other branch's run ends; the runner starts the pushed commit's, after the push began.
+    for p in check_children(repo):
+        p.kill()
+    repo.wait_state(pushed, "running")
+    wait_for(lambda: repo.runs.read_text().count("run") == 2, "its test", then=lambda: None)
+    push_gate.touch()
+    # The push claims its content: the runner cancels the younger run and queues it again,
+    # while the push runs the checks itself (its test waits for the gate too).
+    repo.wait_state(pushed, "queued")
+    wait_for(lambda: repo.runs.read_text().count("run") == 3, "the push's test", then=lambda: None)
+    repo.gate.touch()
+    out, err = pushing.communicate(timeout=600)
+    assert pushing.returncode == 0, out + err
+    assert "verifying since" not in err, err
+    assert git(repo.remote, "rev-parse", "main").stdout.strip() == pushed
+    # The requeued run finds the push's verdict: the test ran three times (the other branch's
+    # killed run, the pushed commit's cancelled run, the push's), not a fourth.
+    assert repo.wait_state(pushed, "green", "red", "error")["state"] == "green"
     repo.settle()
     assert repo.runs.read_text().count("run") == 3
 

@@ -11,9 +11,10 @@ state lives under ``<git common dir>/guardrail/background``, shared by every wor
 - ``current.json``: the verification running now: commit, tree, slot, the runner's process.
 - ``status/<sha>.json``: per commit: queued, running, green, red, error, cancelled or
   superseded; the summary and a one-line cause once it is known.
-- ``pushes/<pid>.json``: a push in progress and the trees it sends. While one lives, the runner
-  starts nothing, and cancels (and queues again) a run of other content; a run of pushed
-  content goes on, and the push waits for it (:func:`join`) instead of starting another.
+- ``pushes/<pid>.json``: a push in progress, when it began, and the trees it sends. While one
+  lives, the runner starts nothing, and cancels (and queues again) a run of other content, or
+  one that started after the push began; a run of pushed content that started before it goes
+  on, and the push waits for it (:func:`join`) instead of starting another.
 - ``runner.lock``: held by the one runner of the repository.
 
 Verdicts themselves go to the verdict cache, written by the checking process only when its run
@@ -26,6 +27,7 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -220,12 +222,19 @@ def running(state: Path) -> dict[str, Any] | None:
     return data
 
 
-def join(repo: Path, tree: str, notify: Callable[[str], None]) -> bool:
+def join(repo: Path, tree: str, notify: Callable[[str], None], since: float | None = None) -> bool:
     """Wait for a background run of the content ``tree``, if one is running: True once it has
-    finished (its verdict, if its key is this push's, is then in the cache)."""
+    finished (its verdict, if its key is this push's, is then in the cache).
+
+    A run that started at or after ``since`` (when the push began) is not joined: it is no
+    further along than the push, and niced; the push checks the content itself, and the runner
+    cancels that run for the time of the push (:func:`outranked`).
+    """
     state = folder(repo)
     current = running(state) if state is not None and state.is_dir() else None
     if state is None or current is None or current.get("tree") != tree:
+        return False
+    if since is not None and float(current["started_at"]) >= since:
         return False
     sha = str(current.get("sha"))
     started = float(current["started_at"])
@@ -246,27 +255,68 @@ def join(repo: Path, tree: str, notify: Callable[[str], None]) -> bool:
     return data is not None and data.get("state") in ("green", "red")
 
 
+def push_started() -> float | None:
+    """When the push this process checks began, on the clock of ``time.time()``: the start of
+    the nearest ``git`` process above it (``git push`` runs the pre-push hook, directly or
+    through a hook manager), else of this process itself."""
+    import psutil
+
+    try:
+        me = psutil.Process()
+        began = next((p for p in me.parents() if p.name() in ("git", "git.exe")), me)
+        created = float(began.create_time())
+        boot = float(psutil.boot_time())
+    except (psutil.Error, OSError, ValueError):
+        return None
+    return _wall_clock(created, boot)
+
+
+def _wall_clock(created: float, boot: float) -> float:
+    """psutil's start time of a process on the clock of ``time.time()``. On Linux psutil adds the
+    process's start (exact, since boot) to the boot time, which the kernel gives in whole
+    seconds: up to a second off. Measured back from the time since boot instead, it is exact to
+    the kernel's clock tick (10 ms)."""
+    if not sys.platform.startswith("linux"):
+        return created
+    try:
+        uptime = float(Path("/proc/uptime").read_text(encoding="ascii").split()[0])
+    except (OSError, ValueError, IndexError):
+        return created
+    return time.time() - (uptime - (created - boot))
+
+
 @contextlib.contextmanager
-def outranking(repo: Path, trees: set[str]) -> Iterator[None]:
+def outranking(repo: Path, trees: set[str]) -> Iterator[float | None]:
     """For the time of a push: the background starts nothing new, and cancels a run of content
-    the push does not send (it is queued again); one of pushed content goes on, to be joined."""
+    the push does not send, or one that started after the push began (it is queued again); one
+    of pushed content that started earlier goes on, to be joined. Yields when the push began."""
+    since = push_started()
     state = folder(repo)
     if state is None or not state.is_dir():
-        yield
+        yield since
         return
     me = os.getpid()
     marker = state / "pushes" / f"{me}.json"
     started = process_started(me)
-    atomic.write_json(marker, {"pid": me, "pid_started": started, "trees": sorted(trees)})
+    data = {"pid": me, "pid_started": started, "since": since, "trees": sorted(trees)}
+    atomic.write_json(marker, data)
     try:
-        yield
+        yield since
     finally:
         with contextlib.suppress(OSError):
             marker.unlink()
 
 
-def live_pushes(state: Path) -> list[set[str]]:
-    """The trees of each push in progress (markers of pushes that died are removed)."""
+@dataclass(frozen=True, slots=True)
+class LivePush:
+    """A push in progress: the trees it sends, and when it began (None: not known)."""
+
+    trees: frozenset[str]
+    since: float | None = None
+
+
+def live_pushes(state: Path) -> list[LivePush]:
+    """Each push in progress (markers of pushes that died are removed)."""
     found = []
     for path in (state / "pushes").glob("[!.]*.json"):
         data = read_json(path)
@@ -275,8 +325,26 @@ def live_pushes(state: Path) -> list[set[str]]:
                 path.unlink()
             continue
         trees = data.get("trees")
-        found.append({str(t) for t in trees} if isinstance(trees, list) else set())
+        since = data.get("since")
+        found.append(
+            LivePush(
+                frozenset(str(t) for t in trees) if isinstance(trees, list) else frozenset(),
+                float(since) if isinstance(since, int | float) else None,
+            )
+        )
     return found
+
+
+def outranked(pushes: Sequence[LivePush], tree: str, started: float) -> str | None:
+    """Why a background run of ``tree`` that started at ``started`` must give way to the pushes
+    in progress, or None: a push that sends other content outranks it, and so does a push of
+    the same content that began before the run did (that push does not join it)."""
+    for push in pushes:
+        if tree not in push.trees:
+            return "a push of other content outranked it"
+        if push.since is not None and started >= push.since:
+            return "a push of the same content, begun before it, outranked it"
+    return None
 
 
 def request_env(environ: Mapping[str, str]) -> dict[str, str]:

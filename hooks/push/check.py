@@ -91,13 +91,15 @@ def check_push(
     done: list[TargetOutcome] = []
     found = targets(repo, push)
     trees = {t.sha: t.tree or _tree_of(repo, t.sha) for t in found}
-    with background.outranking(repo, set(trees.values())):
+    with background.outranking(repo, set(trees.values())) as since:
         for target in found:
             description = describe(target, push.remote)
             note = working_tree_note(repo, target.sha)
             join = None
             if notify is not None:
-                join = functools.partial(background.join, repo, trees[target.sha], notify)
+                join = functools.partial(
+                    background.join, repo, trees[target.sha], notify, since=since
+                )
             outcome, skipped = check_target(
                 repo,
                 target,

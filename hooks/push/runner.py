@@ -145,17 +145,17 @@ def _take(state: Path, request: bg.Request) -> bg.Request | None:
     return found
 
 
-def _why_stop(state: Path, request: bg.Request, stop: threading.Event) -> tuple[str, str] | None:
+def _why_stop(
+    state: Path, request: bg.Request, stop: threading.Event, started: float
+) -> tuple[str, str] | None:
     """Why the running verification must end now: (status, cause), else None."""
     newer = bg.Request.from_json(bg.read_json(bg.slot_file(state, request.slot)))
     if newer is not None and newer.sha != request.sha:
         return "superseded", f"superseded by {newer.sha[:7]} on {newer.label}"
     if stop.is_set():
         return "cancelled", "the background runner was stopped"
-    pushes = bg.live_pushes(state)
-    if pushes and not any(request.tree in trees for trees in pushes):
-        return "queued", "a push of other content outranked it"
-    return None
+    outranked = bg.outranked(bg.live_pushes(state), request.tree, started)
+    return None if outranked is None else ("queued", outranked)
 
 
 def _verify(state: Path, request: bg.Request, stop: threading.Event) -> None:
@@ -193,7 +193,7 @@ def _verify(state: Path, request: bg.Request, stop: threading.Event) -> None:
     while worker.is_alive():
         worker.join(bg.POLL)
         if why is None and worker.is_alive():
-            why = _why_stop(state, request, stop)
+            why = _why_stop(state, request, stop, started)
             if why is not None:
                 cancel.set()
     with contextlib.suppress(OSError):
