@@ -258,6 +258,43 @@ def test_commit_is_verified_in_the_background_and_the_push_finds_it(
     assert git(repo.remote, "rev-parse", "main").stdout.strip() == sha
 
 
+def test_a_cached_push_imports_no_runner_and_asks_git_little(
+    make: Callable[..., Repo], tmp_path: Path
+) -> None:
+    """The route of a push whose verdict the background found (bench/background.py's (b)): the
+    pre-push hook as git runs it computes the key and answers, without importing the runner, the
+    checks or the other report formats, and with eight git calls (each costs a process start)."""
+    repo = make()
+    sha = repo.commit("more", {"demo/extra.py": "X = 1\n"})
+    assert repo.wait_state(sha, "green", "red", "error")["state"] == "green"
+    repo.settle()
+    base = git(repo.remote, "rev-parse", "main").stdout.strip()
+    trace = tmp_path / "trace2.json"
+    res = subprocess.run(
+        [GUARDRAIL_EXE, "pre-push", "origin", str(repo.remote)],
+        input=f"refs/heads/main {sha} refs/heads/main {base}\n",
+        cwd=repo.path,
+        env={**repo.env, "PYTHONPROFILEIMPORTTIME": "1", "GIT_TRACE2_EVENT": str(trace)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "verified earlier at" in res.stdout + res.stderr, res.stdout + res.stderr
+    imported = {
+        line.split("|")[-1].strip()
+        for line in res.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert "hooks.engine.cache" in imported  # the key was computed
+    unneeded = ("hooks.engine.run", "hooks.checks.registry", "hooks.report.junit")
+    assert [m for m in unneeded if m in imported] == []
+    events = [json.loads(line) for line in trace.read_text().splitlines()]
+    calls = [" ".join(e["argv"][1:3]) for e in events if e.get("event") == "start"]
+    assert len(calls) <= 8, calls
+    assert repo.runs.read_text().count("run") == 1  # the hook ran no test
+
+
 def test_amend_cancels_the_running_verification(make: Callable[..., Repo]) -> None:
     repo = make()
     first = repo.commit("slow", {"slow.flag": ""})
