@@ -66,6 +66,8 @@ class Route:
     root: Path
     env: dict[str, str]
     counter: int = 0
+    background: bool = True
+    """Whether its post-commit hook queues a background run (not the no-op hook routes)."""
 
     def change(self) -> None:
         """New content: a new module, so no verdict is cached."""
@@ -184,8 +186,12 @@ def commit_overhead(route: Route, samples: Samples, name: str, reps: int) -> Non
         _, took = route.commit(hooks=False)
         samples.add(f"{name}:none", took)
         route.idle()
-        _, took = route.commit()
+        sha, took = route.commit()
         samples.add(f"{name}:hook", took)
+        if route.background:
+            # The hook returns before its detached process has queued the commit: until then
+            # the runner looks idle, and the next commit (or the folder's removal) would race it.
+            route.wait(sha, "queued", "running", *bg.FINAL)
     route.idle()
 
 
@@ -213,6 +219,7 @@ def host_route(
     env = pre_commit_env(home, variable="PREK_HOME" if host == "prek" else "PRE_COMMIT_HOME")
     name = f"{host}-noop" if noop else host
     route = clone(project_root, where, name, env)
+    route.background = not noop
     (route.root / ".pre-commit-config.yaml").write_text(
         host_config(hook_repo, rev, noop=noop), encoding="utf-8"
     )
