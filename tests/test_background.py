@@ -481,6 +481,24 @@ def test_push_outranks_a_run_of_its_content_that_began_after_it(make: Callable[.
     assert repo.runs.read_text().count("run") == 3
 
 
+def test_a_run_goes_on_while_some_push_will_join_it() -> None:
+    """With several pushes at once, a run is kept while one of them will join it (it sends the
+    run's content and began before the run); else the push of other content, or the push of
+    the same content that began first, outranks it."""
+    started = 1000.0
+    joins = bg.LivePush(frozenset({"T"}), since=started + 1)
+    began_first = bg.LivePush(frozenset({"T"}), since=started - 1)
+    other = bg.LivePush(frozenset({"U"}), since=started + 1)
+    assert bg.outranked([], "T", started) is None
+    assert bg.outranked([joins], "T", started) is None
+    assert bg.outranked([joins, other], "T", started) is None
+    assert bg.outranked([began_first, joins], "T", started) is None
+    assert bg.outranked([other], "T", started) == "a push of other content outranked it"
+    assert bg.outranked([began_first, other], "T", started) == (
+        "a push of the same content, begun before it, outranked it"
+    )
+
+
 def test_background_through_a_hook_manager(
     make: Callable[..., Repo], host: Host, hook_repo: HookRepo
 ) -> None:

@@ -337,14 +337,16 @@ def live_pushes(state: Path) -> list[LivePush]:
 
 def outranked(pushes: Sequence[LivePush], tree: str, started: float) -> str | None:
     """Why a background run of ``tree`` that started at ``started`` must give way to the pushes
-    in progress, or None: a push that sends other content outranks it, and so does a push of
-    the same content that began before the run did (that push does not join it)."""
-    for push in pushes:
-        if tree not in push.trees:
-            return "a push of other content outranked it"
-        if push.since is not None and started >= push.since:
-            return "a push of the same content, begun before it, outranked it"
-    return None
+    in progress, or None. It goes on while some push will join it: one that sends the same
+    content and began before the run did. Otherwise a push of other content outranks it, and
+    so does a push of the same content that began first (that push does not join it)."""
+    if not pushes:
+        return None
+    if any(tree in p.trees and (p.since is None or started < p.since) for p in pushes):
+        return None
+    if any(tree in p.trees for p in pushes):
+        return "a push of the same content, begun before it, outranked it"
+    return "a push of other content outranked it"
 
 
 def request_env(environ: Mapping[str, str]) -> dict[str, str]:
