@@ -51,7 +51,7 @@ import sys
 import time
 import tomllib
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -1384,6 +1384,33 @@ def _pythons(args: argparse.Namespace) -> list[str]:
     return list(found)
 
 
+def _mypy_pythons(args: argparse.Namespace) -> list[str]:
+    wanted = [p.strip() for p in (args.mypy_pythons or "").split(",") if p.strip()]
+    missing = [p for p in wanted if p not in interpreters()]
+    if missing:
+        raise ParityError(f"--mypy-pythons: {missing} not found under {PYENV}")
+    return wanted
+
+
+def with_mypy_legs(
+    manifest: Manifest,
+    work: Work,
+    sha: str,
+    oracles: list[OracleResult],
+    pythons: Sequence[str],
+    log: Log,
+) -> list[OracleResult]:
+    """CI's mypy step replayed in more matrix legs (``--mypy-pythons``): each leg installs as CI's
+    does and runs only mypy, a cheaper replay than the whole leg. Its steps join every run's."""
+    if not pythons:
+        return oracles
+    (extra,) = oracle_cached(manifest, work, sha, pythons, 1, log, kinds=("mypy",))
+    legs = [s for s in extra.steps if s.python not in {t.python for o in oracles for t in o.steps}]
+    return [
+        replace(o, steps=[*o.steps, *legs], pythons=[*o.pythons, *extra.pythons]) for o in oracles
+    ]
+
+
 def cmd_oracle(args: argparse.Namespace) -> int:
     manifest = load_manifest(args.repo)
     work = Work(Path(args.work))
@@ -1438,6 +1465,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         start = time.monotonic()
         try:
             oracles = oracle_cached(manifest, work, full, pythons, args.repeat, log)
+            oracles = with_mypy_legs(manifest, work, full, oracles, _mypy_pythons(args), log)
             oracle_seconds = statistics.median(o.seconds for o in oracles)
             entry = select_entry(manifest, manifest.mirror, full).entry
             routes = []
@@ -1470,8 +1498,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_recompare(args: argparse.Namespace) -> int:
-    """Rebuild stored rows from the cached replays and the guardrail results kept in the rows,
-    running nothing: after a change to how CI's side is read, compared or excused."""
+    """Rebuild stored rows from the cached replays and the guardrail results kept in the rows:
+    after a change to how CI's side is read, compared or excused. Nothing of the guardrail runs;
+    only replays not yet cached do (``--mypy-pythons`` legs)."""
     work = Work(Path(args.work))
     pythons = _pythons(args)
     doc = load_results(args.label)
@@ -1487,6 +1516,9 @@ def cmd_recompare(args: argparse.Namespace) -> int:
         )
         manifest = load_manifest(row["repo"])
         oracles = oracle_cached(manifest, work, row["sha"], pythons, row["oracle_runs"], Log(True))
+        oracles = with_mypy_legs(
+            manifest, work, row["sha"], oracles, _mypy_pythons(args), Log(args.quiet)
+        )
         entry = select_entry(manifest, manifest.mirror, row["sha"]).entry
         routes = [(GuardrailResult(**row["run"]), GuardrailResult(**row["push"]))]
         doc["rows"][key] = build_row(commit, row["sha"], oracles, routes, entry) | {
@@ -1947,10 +1979,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pythons", default="")
     p.add_argument("--repeat", type=int, default=1, help="runs per commit (3 shows flakiness)")
     p.add_argument("--force", action="store_true", help="redo rows already in the results")
+    p.add_argument(
+        "--mypy-pythons", default="", help="more matrix legs in which only CI's mypy is replayed"
+    )
     p = sub.add_parser("recompare", help="rebuild stored rows from cached results, running nothing")
     p.add_argument("--label", required=True)
     p.add_argument("--repo", nargs="*", help="only these repositories")
     p.add_argument("--pythons", default="", help="as given to the run that made the rows")
+    p.add_argument(
+        "--mypy-pythons", default="", help="more matrix legs in which only CI's mypy is replayed"
+    )
     p = sub.add_parser("report", help="write bench/PARITY.md")
     p.add_argument("labels", nargs="*", help="result labels; the first is the main run")
     p = sub.add_parser("mismatches", help="list the mismatches of a run")
