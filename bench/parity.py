@@ -26,6 +26,8 @@ Use::
     $PY bench/parity.py run --guardrail /tmp/guardrail-venv/bin/guardrail \\
         --guardrail-commit $(git -C /work/main rev-parse --short HEAD) --label main
     $PY bench/parity.py run ... --no-settings --label main-nosettings
+    $PY bench/parity.py run ... --mypy-pythons 3.8,3.9     # also CI's mypy in those matrix legs
+    $PY bench/parity.py recompare --label main --repo httpx --pythons 3.11  # rows rebuilt, no rerun
     $PY bench/parity.py report                            # bench/PARITY.md from the results
 
 Results go to ``bench/parity_data/results/<label>.json``; the oracle's verdicts are cached in
