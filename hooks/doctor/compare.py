@@ -494,6 +494,8 @@ def _gate_note(gate: CoverageGate) -> str:
         return (
             f"{where}: coverage {threshold} ({how}) on data combined from several jobs: not checked"
         )
+    if gate.advisory:
+        return f"{where}: coverage {threshold} ({how}): CI's step cannot fail the job; never blocks"
     return f"{where}: coverage {threshold} ({how}): the push hook's pytest check applies it"
 
 
