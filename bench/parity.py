@@ -1386,28 +1386,50 @@ def _pythons(args: argparse.Namespace) -> list[str]:
     return list(found)
 
 
-def _mypy_pythons(args: argparse.Namespace) -> list[str]:
-    wanted = [p.strip() for p in (args.mypy_pythons or "").split(",") if p.strip()]
-    missing = [p for p in wanted if p not in interpreters()]
-    if missing:
-        raise ParityError(f"--mypy-pythons: {missing} not found under {PYENV}")
-    return wanted
+LEG_KINDS = {"mypy_pythons": ("mypy",), "lint_pythons": ("ruff-check", "ruff-format", "mypy")}
+"""``--mypy-pythons`` replays only CI's mypy step in more legs; ``--lint-pythons`` its ruff and
+mypy steps (a lint job that runs on a Python the main replay leaves out)."""
 
 
-def with_mypy_legs(
+def _extra_legs(args: argparse.Namespace) -> list[tuple[list[str], tuple[str, ...]]]:
+    out = []
+    for option, kinds in LEG_KINDS.items():
+        wanted = [p.strip() for p in (getattr(args, option) or "").split(",") if p.strip()]
+        missing = [p for p in wanted if p not in interpreters()]
+        if missing:
+            raise ParityError(f"--{option.replace('_', '-')}: {missing} not found under {PYENV}")
+        if wanted:
+            out.append((wanted, kinds))
+    return out
+
+
+def with_legs(
+    manifest: Manifest,
+    work: Work,
+    sha: str,
+    oracles: list[OracleResult],
+    legs: Sequence[tuple[list[str], tuple[str, ...]]],
+    log: Log,
+) -> list[OracleResult]:
+    """CI's steps of some checks replayed in more matrix legs: each leg installs as CI's does and
+    runs only those steps, a cheaper replay than the whole leg. Its steps join every run's."""
+    for pythons, kinds in legs:
+        oracles = _with_leg(manifest, work, sha, oracles, pythons, kinds, log)
+    return oracles
+
+
+def _with_leg(
     manifest: Manifest,
     work: Work,
     sha: str,
     oracles: list[OracleResult],
     pythons: Sequence[str],
+    kinds: tuple[str, ...],
     log: Log,
 ) -> list[OracleResult]:
-    """CI's mypy step replayed in more matrix legs (``--mypy-pythons``): each leg installs as CI's
-    does and runs only mypy, a cheaper replay than the whole leg. Its steps join every run's."""
-    if not pythons:
-        return oracles
-    (extra,) = oracle_cached(manifest, work, sha, pythons, 1, log, kinds=("mypy",))
-    legs = [s for s in extra.steps if s.python not in {t.python for o in oracles for t in o.steps}]
+    (extra,) = oracle_cached(manifest, work, sha, pythons, 1, log, kinds=kinds)
+    seen = {(t.job, t.python) for o in oracles for t in o.steps}
+    legs = [s for s in extra.steps if (s.job, s.python) not in seen]
     return [
         replace(o, steps=[*o.steps, *legs], pythons=[*o.pythons, *extra.pythons]) for o in oracles
     ]
@@ -1467,7 +1489,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         start = time.monotonic()
         try:
             oracles = oracle_cached(manifest, work, full, pythons, args.repeat, log)
-            oracles = with_mypy_legs(manifest, work, full, oracles, _mypy_pythons(args), log)
+            oracles = with_legs(manifest, work, full, oracles, _extra_legs(args), log)
             oracle_seconds = statistics.median(o.seconds for o in oracles)
             entry = select_entry(manifest, manifest.mirror, full).entry
             routes = []
@@ -1518,9 +1540,7 @@ def cmd_recompare(args: argparse.Namespace) -> int:
         )
         manifest = load_manifest(row["repo"])
         oracles = oracle_cached(manifest, work, row["sha"], pythons, row["oracle_runs"], Log(True))
-        oracles = with_mypy_legs(
-            manifest, work, row["sha"], oracles, _mypy_pythons(args), Log(args.quiet)
-        )
+        oracles = with_legs(manifest, work, row["sha"], oracles, _extra_legs(args), Log(args.quiet))
         entry = select_entry(manifest, manifest.mirror, row["sha"]).entry
         routes = [(GuardrailResult(**row["run"]), GuardrailResult(**row["push"]))]
         doc["rows"][key] = build_row(commit, row["sha"], oracles, routes, entry) | {
@@ -1984,12 +2004,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--mypy-pythons", default="", help="more matrix legs in which only CI's mypy is replayed"
     )
+    p.add_argument(
+        "--lint-pythons", default="", help="more matrix legs in which CI's ruff and mypy replay"
+    )
     p = sub.add_parser("recompare", help="rebuild stored rows from cached results, running nothing")
     p.add_argument("--label", required=True)
     p.add_argument("--repo", nargs="*", help="only these repositories")
     p.add_argument("--pythons", default="", help="as given to the run that made the rows")
     p.add_argument(
         "--mypy-pythons", default="", help="more matrix legs in which only CI's mypy is replayed"
+    )
+    p.add_argument(
+        "--lint-pythons", default="", help="more matrix legs in which CI's ruff and mypy replay"
     )
     p = sub.add_parser("report", help="write bench/PARITY.md")
     p.add_argument("labels", nargs="*", help="result labels; the first is the main run")
