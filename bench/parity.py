@@ -1643,6 +1643,28 @@ def _ci_cells(row: dict[str, Any]) -> str:
     return " / ".join(CELL[row["ci"][c]["verdict"]] for c in CHECKS)
 
 
+def _replayed(rows: list[dict[str, Any]]) -> str:
+    """Per repository, the Pythons of the legs whose steps the rows hold (a leg replaying only
+    some checks is named with them)."""
+    out = []
+    for repo in sorted({r["repo"] for r in rows}):
+        legs: dict[str, set[str]] = {}
+        for r in rows:
+            if r["repo"] == repo:
+                for step in r["ci_steps"]:
+                    if step["kind"] not in ("install", "setup"):
+                        legs.setdefault(step["python"], set()).add(step["kind"])
+        full = set(CHECKS)
+        shown = [
+            v if full <= kinds or "pytest" in kinds else f"{v} ({', '.join(sorted(kinds))})"
+            for v, kinds in sorted(
+                legs.items(), key=lambda item: [int(x) for x in item[0].split(".")]
+            )
+        ]
+        out.append(f"{repo} {', '.join(shown)}")
+    return "; ".join(out)
+
+
 def render(docs: list[dict[str, Any]]) -> str:
     main, *others = docs
     corpus = {f"{c.repo}@{c.sha[:12]}": c for c in load_corpus()}
@@ -1659,7 +1681,7 @@ def render(docs: list[dict[str, Any]]) -> str:
         f"- Guardrail under test: `{g['version']}`, commit `{g['commit']}` ({g['path']}).",
         f"- Run `{main['label']}`: settings {'ON' if main['settings'] else 'OFF'}; "
         f"{main.get('started', '?')} to {main.get('finished', '?')}; "
-        f"matrix Pythons replayed: {', '.join(main['pythons'])}.",
+        f"matrix Pythons replayed: {_replayed(rows)}.",
     ]
     for other in others:
         lines.append(
